@@ -1,0 +1,46 @@
+/**
+ * The `context` options the simulated executor honours. The API validates them at submit so a
+ * caller hears about a bad value at once, and the executor reads them with the same rules.
+ */
+export interface SimulatedOptions {
+  steps: number;
+  stepDurationMs: number;
+  /** 1-based step that fails on purpose, to show what a failed task looks like. */
+  failAtStep?: number;
+}
+
+const LIMITS = {
+  steps: { min: 1, max: 50, default: 3 },
+  step_duration_ms: { min: 0, max: 60_000, default: 1000 },
+} as const;
+
+export class SimulatedOptionsError extends Error {}
+
+function readInt(
+  context: Record<string, unknown>,
+  key: string,
+  min: number,
+  max: number,
+): number | undefined {
+  const value = context[key];
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new SimulatedOptionsError(`context.${key} must be an integer between ${min} and ${max}`);
+  }
+  return value;
+}
+
+/** Throws `SimulatedOptionsError` naming the offending key. */
+export function parseSimulatedOptions(context: Record<string, unknown>): SimulatedOptions {
+  const steps =
+    readInt(context, 'steps', LIMITS.steps.min, LIMITS.steps.max) ?? LIMITS.steps.default;
+  const stepDurationMs =
+    readInt(
+      context,
+      'step_duration_ms',
+      LIMITS.step_duration_ms.min,
+      LIMITS.step_duration_ms.max,
+    ) ?? LIMITS.step_duration_ms.default;
+  const failAtStep = readInt(context, 'fail_at_step', 1, steps);
+  return { steps, stepDurationMs, failAtStep };
+}

@@ -1,0 +1,56 @@
+import {
+  ExecutionContext,
+  SetMetadata,
+  applyDecorators,
+  createParamDecorator,
+} from '@nestjs/common';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import type { Request } from 'express';
+import type { Principal, Scope } from './principal';
+
+export const AUTH_METADATA = 'task-api:auth';
+
+export type AuthRequirement =
+  | { public: true }
+  | { public: false; scope: Scope; allowQueryKey: boolean };
+
+export const API_KEY_SCHEME = 'api_key';
+export const BEARER_SCHEME = 'bearer';
+
+/**
+ * Declares what a route needs and documents it in the OpenAPI document in the same breath,
+ * so the docs cannot drift from what the guard enforces.
+ */
+export const RequireScope = (scope: Scope, options: { allowQueryKey?: boolean } = {}) =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, {
+      public: false,
+      scope,
+      allowQueryKey: options.allowQueryKey ?? false,
+    } satisfies AuthRequirement),
+    ApiSecurity(API_KEY_SCHEME),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiUnauthorizedResponse({
+      description: 'Missing, unknown, expired or revoked key',
+      schema: { example: { error: 'Unauthorized' } },
+    }),
+    ApiForbiddenResponse({
+      description: `The key lacks the ${scope} scope`,
+      schema: { example: { error: 'Forbidden' } },
+    }),
+  );
+
+/** Operations routes: no key needed. */
+export const Public = () => SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement);
+
+export interface AuthenticatedRequest extends Request {
+  principal?: Principal;
+}
+
+export const CurrentPrincipal = createParamDecorator(
+  (_: unknown, ctx: ExecutionContext): Principal => {
+    const principal = ctx.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (!principal) throw new Error('CurrentPrincipal used on a route without RequireScope');
+    return principal;
+  },
+);

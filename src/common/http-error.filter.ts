@@ -1,0 +1,91 @@
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import type { Response } from 'express';
+import { DomainError, DomainErrorCode } from './domain-error';
+
+export interface ErrorResponse {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+const errorBody = (error: DomainError): Record<string, unknown> => ({ error: error.message });
+
+/** The one table from domain error codes to the documented status and body. */
+const DOMAIN_ERRORS: Record<
+  DomainErrorCode,
+  { status: number; body: (error: DomainError) => Record<string, unknown> }
+> = {
+  INVALID_INPUT: { status: HttpStatus.BAD_REQUEST, body: errorBody },
+  PAYLOAD_TOO_LARGE: { status: HttpStatus.PAYLOAD_TOO_LARGE, body: errorBody },
+  UNAUTHENTICATED: { status: HttpStatus.UNAUTHORIZED, body: errorBody },
+  FORBIDDEN: { status: HttpStatus.FORBIDDEN, body: errorBody },
+  TASK_NOT_FOUND: { status: HttpStatus.NOT_FOUND, body: errorBody },
+  TASK_STATE_CONFLICT: { status: HttpStatus.CONFLICT, body: errorBody },
+  TASK_ALREADY_TERMINAL: {
+    status: HttpStatus.CONFLICT,
+    body: (error) => ({
+      success: false,
+      message: error.message,
+      status: (error as DomainError & { status: string }).status,
+    }),
+  },
+  IDEMPOTENCY_CONFLICT: { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody },
+  TASK_SERVICE_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, body: errorBody },
+};
+
+function httpExceptionMessage(exception: HttpException): string {
+  const response = exception.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.map(String).join('; ');
+  return typeof message === 'string' ? message : exception.message;
+}
+
+/**
+ * Turns every error into the documented JSON body. Anything unexpected becomes a 500 with an
+ * error id that is logged with the stack; no stack ever reaches a client.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const { status, body } = this.toResponse(exception);
+    if (response.headersSent) {
+      // A stream already started: the status is gone, so end it rather than corrupt it.
+      response.end();
+      return;
+    }
+    response.status(status).json(body);
+  }
+
+  toResponse(exception: unknown): ErrorResponse {
+    if (exception instanceof DomainError) {
+      const entry = DOMAIN_ERRORS[exception.code];
+      return { status: entry.status, body: entry.body(exception) };
+    }
+    if (exception instanceof HttpException) {
+      return {
+        status: exception.getStatus(),
+        body: { error: httpExceptionMessage(exception) },
+      };
+    }
+    const errorId = randomUUID();
+    this.logger.error(
+      `Unhandled error ${errorId}`,
+      exception instanceof Error ? exception.stack : String(exception),
+    );
+    return {
+      status: HttpStatus.INTERNAL_SERVER_ERROR,
+      body: { error: 'Internal server error', error_id: errorId },
+    };
+  }
+}

@@ -1,0 +1,133 @@
+import { Expose, Type, plainToInstance } from 'class-transformer';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  validateSync,
+} from 'class-validator';
+
+const EXECUTORS = ['simulated'] as const;
+export type ExecutorName = (typeof EXECUTORS)[number];
+
+/** The schema of every environment variable the service reads. */
+class EnvironmentVariables {
+  @Expose()
+  @IsOptional()
+  @IsString()
+  NODE_ENV?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^[^\s:/]+:\d+$/, { message: 'TEMPORAL_ADDRESS must look like host:port' })
+  TEMPORAL_ADDRESS?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  TEMPORAL_NAMESPACE?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  TEMPORAL_TASK_QUEUE?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_CLI_PATH?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  DATA_DIR?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  TEMPORAL_UI_PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  API_KEYS_FILE?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsIn(EXECUTORS)
+  TASK_EXECUTOR?: ExecutorName;
+}
+
+export class ConfigError extends Error {}
+
+/** Validated, typed configuration. Built once at boot; nothing else reads the environment. */
+export class AppConfig {
+  readonly production: boolean;
+  readonly port: number;
+  readonly temporal: {
+    /** Absent: the embedded default starts a local dev server. */
+    readonly address?: string;
+    readonly namespace: string;
+    readonly taskQueue: string;
+    readonly cliPath?: string;
+    readonly uiPort: number;
+  };
+  readonly dataDir: string;
+  readonly apiKeysFile?: string;
+  readonly executor: ExecutorName;
+
+  constructor(vars: EnvironmentVariables) {
+    this.production = vars.NODE_ENV === 'production';
+    this.port = vars.PORT ?? 8080;
+    this.temporal = {
+      address: vars.TEMPORAL_ADDRESS,
+      namespace: vars.TEMPORAL_NAMESPACE ?? 'default',
+      taskQueue: vars.TEMPORAL_TASK_QUEUE ?? 'tasks',
+      cliPath: vars.TEMPORAL_CLI_PATH,
+      uiPort: vars.TEMPORAL_UI_PORT ?? 8233,
+    };
+    this.dataDir = vars.DATA_DIR ?? 'data';
+    this.apiKeysFile = vars.API_KEYS_FILE;
+    this.executor = vars.TASK_EXECUTOR ?? 'simulated';
+  }
+
+  /** A copy with the Temporal address set, for the embedded default once its server runs. */
+  withTemporalAddress(address: string): AppConfig {
+    const copy = Object.create(AppConfig.prototype) as AppConfig;
+    return Object.assign(copy, this, { temporal: { ...this.temporal, address } });
+  }
+}
+
+/** Throws `ConfigError` naming every bad variable. Empty variables count as unset. */
+export function loadConfig(env: Record<string, string | undefined>): AppConfig {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const vars = plainToInstance(EnvironmentVariables, present, { excludeExtraneousValues: true });
+  const errors = validateSync(vars);
+  if (errors.length > 0) {
+    const problems = errors.flatMap((e) =>
+      Object.values(e.constraints ?? {}).map((m) => `${e.property}: ${m}`),
+    );
+    throw new ConfigError(`Invalid configuration: ${problems.join('; ')}`);
+  }
+  return new AppConfig(vars);
+}
+
+/** The one place that reads the process environment. */
+export const configFromEnvironment = (): AppConfig => loadConfig(process.env);

@@ -1,0 +1,84 @@
+/**
+ * The embedded default (`npm start`): with no TEMPORAL_ADDRESS it starts a real Temporal dev
+ * server persisted under DATA_DIR, then a worker and the API, in one process tree.
+ */
+import 'reflect-metadata';
+import { DynamicModule, INestApplication, Logger, Module } from '@nestjs/common';
+import { join, resolve } from 'node:path';
+import { AppModule } from './app.module';
+import { AppConfig, configFromEnvironment } from './config/app-config';
+import { createHttpApp } from './http-app';
+import { exitOnStartupError } from './startup';
+import { DevServer, startDevServer } from './temporal/dev-server';
+import { installTemporalRuntime } from './temporal/runtime';
+import { resolveTemporalCli } from './temporal/temporal-cli';
+import { WorkerModule } from './worker.module';
+
+const EMBEDDED_TEMPORAL_PORT = 7233;
+
+@Module({})
+class EmbeddedModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return { module: EmbeddedModule, imports: [AppModule.forRoot(config), WorkerModule.forRoot(config)] };
+  }
+}
+
+const logger = new Logger('Embedded');
+
+async function startTemporal(config: AppConfig): Promise<DevServer> {
+  const dataDir = resolve(config.dataDir);
+  logger.log(`Starting the Temporal dev server (state in ${join(dataDir, 'temporal.db')})`);
+  return startDevServer({
+    cliPath: resolveTemporalCli(config.temporal.cliPath, logger),
+    port: EMBEDDED_TEMPORAL_PORT,
+    uiPort: config.temporal.uiPort,
+    namespace: config.temporal.namespace,
+    dbFile: join(dataDir, 'temporal.db'),
+    logFile: join(dataDir, 'temporal-server.log'),
+    pidFile: join(dataDir, 'temporal-server.pid'),
+  });
+}
+
+/** Stop in order: API and worker first, Temporal last. A second signal forces the exit. */
+function stopOnSignals(app: INestApplication, server: DevServer | undefined): void {
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting at once`);
+      process.exit(1);
+    }
+    stopping = true;
+    logger.log(`${signal}: shutting down`);
+    await app.close();
+    await server?.stop();
+    process.exit(process.exitCode ?? 0);
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => void stop(signal));
+  }
+}
+
+async function bootstrap(): Promise<void> {
+  installTemporalRuntime();
+  let config = configFromEnvironment();
+  const server = config.temporal.address ? undefined : await startTemporal(config);
+  if (server) config = config.withTemporalAddress(server.address);
+  try {
+    const app = await createHttpApp(EmbeddedModule.forRoot(config));
+    stopOnSignals(app, server);
+    await app.listen(config.port);
+  } catch (err) {
+    await server?.stop();
+    throw err;
+  }
+  const base = `http://localhost:${config.port}`;
+  logger.log(`Task API:    ${base}/api/v1/tasks`);
+  logger.log(`API docs:    ${base}/docs (OpenAPI: ${base}/openapi.json)`);
+  logger.log(
+    server?.uiUrl
+      ? `Temporal UI: ${server.uiUrl}`
+      : `Temporal:    ${config.temporal.address} (namespace ${config.temporal.namespace})`,
+  );
+}
+
+bootstrap().catch(exitOnStartupError);

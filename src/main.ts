@@ -1,0 +1,17 @@
+/** The API process alone: HTTP in front of an existing Temporal (TEMPORAL_ADDRESS). */
+import 'reflect-metadata';
+import { Logger } from '@nestjs/common';
+import { AppModule } from './app.module';
+import { configFromEnvironment } from './config/app-config';
+import { createHttpApp } from './http-app';
+import { exitOnStartupError } from './startup';
+
+async function bootstrap(): Promise<void> {
+  const config = configFromEnvironment();
+  const app = await createHttpApp(AppModule.forRoot(config));
+  app.enableShutdownHooks();
+  await app.listen(config.port);
+  new Logger('Main').log(`Task API listening on http://localhost:${config.port}`);
+}
+
+bootstrap().catch(exitOnStartupError);

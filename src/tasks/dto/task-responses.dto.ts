@@ -1,0 +1,87 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ControlState } from '../../workflows/contract';
+import { TASK_STATUSES, TaskStatus } from '../task-status';
+import { TaskSnapshot, statusOf } from '../task-snapshot';
+
+export class TaskStatusResponseDto {
+  @ApiProperty() task_id!: string;
+  @ApiProperty() workflow_id!: string;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty({ description: "The task's output text; empty until it completes" })
+  result!: string;
+  @ApiPropertyOptional({
+    description: 'Present only when `result` parses as a JSON object',
+    type: 'object',
+    additionalProperties: true,
+  })
+  response?: Record<string, unknown>;
+  @ApiProperty({ description: 'Empty unless the task failed; then the failure message' })
+  error!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiProperty({ format: 'date-time', description: 'Time of the last recorded change' })
+  updated_at!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Present once the task is closed' })
+  completed_at?: string;
+  @ApiProperty() query!: string;
+  @ApiProperty() session_id!: string;
+  @ApiProperty() mode!: string;
+  @ApiProperty({ type: 'object', additionalProperties: true }) context!: Record<string, unknown>;
+}
+
+function parseJsonObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto {
+  const response = parseJsonObject(task.result);
+  return {
+    task_id: task.taskId,
+    workflow_id: task.taskId,
+    status: statusOf(task),
+    result: task.result,
+    ...(response && { response }),
+    error: task.error,
+    created_at: task.createdAt.toISOString(),
+    updated_at: task.updatedAt.toISOString(),
+    ...(task.closedAt && { completed_at: task.closedAt.toISOString() }),
+    query: task.query,
+    session_id: task.sessionId,
+    mode: task.mode,
+    context: task.context,
+  };
+}
+
+export class ControlAcceptedResponseDto {
+  @ApiProperty({ example: true }) success!: boolean;
+  @ApiProperty() message!: string;
+  @ApiProperty({ example: 'task-123' }) task_id!: string;
+}
+
+export class ControlStateResponseDto implements ControlState {
+  @ApiProperty() is_paused!: boolean;
+  @ApiProperty() is_cancelled!: boolean;
+  @ApiProperty({ description: 'RFC 3339, or "" when not paused' }) paused_at!: string;
+  @ApiProperty() pause_reason!: string;
+  @ApiProperty({ description: 'The principal (user_id) that paused the task' })
+  paused_by!: string;
+  @ApiProperty() cancel_reason!: string;
+  @ApiProperty({ description: 'The principal (user_id) that cancelled the task' })
+  cancelled_by!: string;
+}
+
+export class ErrorResponseDto {
+  @ApiProperty({ example: 'Task not found' }) error!: string;
+}
+
+export class TerminalStateResponseDto {
+  @ApiProperty({ example: false }) success!: boolean;
+  @ApiProperty({ example: 'Task is already in terminal state: COMPLETED' }) message!: string;
+  @ApiProperty({ enum: ['COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT'] }) status!: string;
+}

@@ -1,0 +1,34 @@
+import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
+import { Client, Connection } from '@temporalio/client';
+import { AppConfig } from '../config/app-config';
+import { TaskWorkflowGateway } from './task-workflow.gateway';
+
+/** Closes the client's connection when the application shuts down. */
+@Injectable()
+class TemporalClientCloser implements OnApplicationShutdown {
+  constructor(private readonly client: Client) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.client.connection.close();
+  }
+}
+
+@Module({
+  providers: [
+    {
+      provide: Client,
+      inject: [AppConfig],
+      // Lazy: the API starts and answers /readiness with 503 while Temporal is unreachable,
+      // and gRPC reconnects by itself once it is back.
+      useFactory: (config: AppConfig) =>
+        new Client({
+          connection: Connection.lazy({ address: config.temporal.address }),
+          namespace: config.temporal.namespace,
+        }),
+    },
+    TemporalClientCloser,
+    TaskWorkflowGateway,
+  ],
+  exports: [TaskWorkflowGateway],
+})
+export class TemporalModule {}

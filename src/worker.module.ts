@@ -1,0 +1,29 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { SimulatedExecutor } from './activities/simulated.executor';
+import { AppConfig } from './config/app-config';
+import { ConfigModule } from './config/config.module';
+import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
+
+/** The worker process: the task workflow and its activities, no HTTP. */
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config)],
+      providers: [
+        {
+          provide: TASK_EXECUTOR,
+          inject: [AppConfig],
+          useFactory: (c: AppConfig) => {
+            switch (c.executor) {
+              case 'simulated':
+                return new SimulatedExecutor();
+            }
+          },
+        },
+        TaskWorker,
+      ],
+    };
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * The Temporal contract shared by the API and the workers: workflow type, signals, query,
+ * memo keys and the control-state rules. Both sides import this file, so it must stay free of
+ * NestJS and Node built-ins (it is bundled into the workflow sandbox).
+ */
+import { defineQuery, defineSignal } from '@temporalio/workflow';
+
+export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
+
+export const TASK_MODES = ['simple', 'standard', 'complex', 'supervisor'] as const;
+export type TaskMode = (typeof TASK_MODES)[number];
+
+export const MODEL_TIERS = ['small', 'medium', 'large'] as const;
+export type ModelTier = (typeof MODEL_TIERS)[number];
+
+/** The workflow's single argument. */
+export interface TaskInput {
+  query: string;
+  session_id: string;
+  tenant_id: string;
+  user_id: string;
+  mode?: TaskMode;
+  model_tier?: ModelTier;
+  context: Record<string, unknown>;
+}
+
+/** Payload of every control signal. `requested_by` names a principal, never a key. */
+export interface ControlRequest {
+  reason: string;
+  requested_by: string;
+}
+
+export const PAUSE_SIGNAL = 'pause_v1';
+export const RESUME_SIGNAL = 'resume_v1';
+export const CANCEL_SIGNAL = 'cancel_v1';
+export type ControlSignalName = typeof PAUSE_SIGNAL | typeof RESUME_SIGNAL | typeof CANCEL_SIGNAL;
+
+export const pauseSignal = defineSignal<[ControlRequest]>(PAUSE_SIGNAL);
+export const resumeSignal = defineSignal<[ControlRequest]>(RESUME_SIGNAL);
+export const cancelSignal = defineSignal<[ControlRequest]>(CANCEL_SIGNAL);
+
+export interface ControlState {
+  is_paused: boolean;
+  is_cancelled: boolean;
+  /** RFC 3339, or "" when not paused. */
+  paused_at: string;
+  pause_reason: string;
+  paused_by: string;
+  cancel_reason: string;
+  cancelled_by: string;
+}
+
+export const controlStateQuery = defineQuery<ControlState>('control_state_v1');
+
+/** Memo keys written at start by the API. */
+export const MEMO_TENANT_ID = 'tenant_id';
+export const MEMO_USER_ID = 'user_id';
+export const MEMO_SESSION_ID = 'session_id';
+export const MEMO_QUERY = 'query';
+export const MEMO_MODE = 'mode';
+export const MEMO_CONTEXT = 'context';
+export const MEMO_REQUEST_HASH = 'request_hash';
+/** Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. */
+export const MEMO_CONTROL = 'control';
+export const MEMO_PROGRESS = 'progress';
+
+/** Where the workflow stands, as recorded in its memo. */
+export interface TaskProgress {
+  checkpoint: string;
+  /** Steps finished so far. */
+  steps_done: number;
+  steps_total: number;
+  /** True while the workflow waits at `checkpoint` because of a pause. */
+  waiting: boolean;
+  /** Set once when the task is cancelled; `waiting` then tells whether it was paused. */
+  cancelled: boolean;
+}
+
+export const initialControlState = (): ControlState => ({
+  is_paused: false,
+  is_cancelled: false,
+  paused_at: '',
+  pause_reason: '',
+  paused_by: '',
+  cancel_reason: '',
+  cancelled_by: '',
+});
+
+/**
+ * The one rule for how a control signal changes the control state. The workflow applies it as
+ * signals arrive; the API applies it to the signals recorded in the workflow's history. Both
+ * therefore agree, including on signals no worker has processed yet.
+ */
+export function applyControlSignal(
+  state: ControlState,
+  signal: ControlSignalName,
+  request: ControlRequest,
+  at: Date,
+): ControlState {
+  if (state.is_cancelled) return state;
+  switch (signal) {
+    case PAUSE_SIGNAL:
+      if (state.is_paused) return state;
+      return {
+        ...state,
+        is_paused: true,
+        paused_at: at.toISOString(),
+        pause_reason: request.reason,
+        paused_by: request.requested_by,
+      };
+    case RESUME_SIGNAL:
+      if (!state.is_paused) return state;
+      return { ...state, is_paused: false, paused_at: '', pause_reason: '', paused_by: '' };
+    case CANCEL_SIGNAL:
+      return {
+        ...initialControlState(),
+        is_cancelled: true,
+        cancel_reason: request.reason,
+        cancelled_by: request.requested_by,
+      };
+  }
+}
+
+/** Accepts only well-formed signal payloads; anything else counts as an empty request. */
+export function toControlRequest(value: unknown): ControlRequest {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  return {
+    reason: typeof v.reason === 'string' ? v.reason : '',
+    requested_by: typeof v.requested_by === 'string' ? v.requested_by : '',
+  };
+}
+
+export const isControlSignalName = (name: string): name is ControlSignalName =>
+  name === PAUSE_SIGNAL || name === RESUME_SIGNAL || name === CANCEL_SIGNAL;
+
+export const checkpointBeforeStep = (index: number): string => `pre_step_${index + 1}`;

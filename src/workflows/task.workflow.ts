@@ -1,0 +1,117 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  isCancellation,
+  proxyActivities,
+  setHandler,
+  upsertMemo,
+} from '@temporalio/workflow';
+import type { TaskActivities } from '../activities/contract';
+import {
+  CANCEL_SIGNAL,
+  ControlSignalName,
+  ControlState,
+  MEMO_CONTROL,
+  MEMO_PROGRESS,
+  PAUSE_SIGNAL,
+  RESUME_SIGNAL,
+  TaskInput,
+  TaskProgress,
+  applyControlSignal,
+  cancelSignal,
+  checkpointBeforeStep,
+  controlStateQuery,
+  initialControlState,
+  pauseSignal,
+  resumeSignal,
+  toControlRequest,
+} from './contract';
+
+const { planTask, synthesizeResult } = proxyActivities<TaskActivities>({
+  startToCloseTimeout: '2 minutes',
+  retry: { maximumAttempts: 5 },
+});
+
+const { runStep } = proxyActivities<TaskActivities>({
+  startToCloseTimeout: '10 minutes',
+  // Heartbeats carry cancellation to a running step, so a cancelled task stops promptly.
+  heartbeatTimeout: '30 seconds',
+  retry: { maximumAttempts: 5 },
+});
+
+/**
+ * Plans the query into steps, runs each step as an activity and synthesizes a result. Before
+ * each phase it passes a named checkpoint; a pause takes effect there and resume continues from
+ * there, so no finished step runs again.
+ */
+export async function taskWorkflow(task: TaskInput): Promise<string> {
+  let control: ControlState = initialControlState();
+  let progress: TaskProgress = {
+    checkpoint: '',
+    steps_done: 0,
+    steps_total: 0,
+    waiting: false,
+    cancelled: false,
+  };
+
+  // The memo is readable through describe() and history without a worker; the query needs one.
+  const recordProgress = (change: Partial<TaskProgress>): void => {
+    progress = { ...progress, ...change };
+    upsertMemo({ [MEMO_PROGRESS]: progress });
+  };
+  const onControlSignal =
+    (name: ControlSignalName) =>
+    (request: unknown): void => {
+      const next = applyControlSignal(control, name, toControlRequest(request), new Date());
+      if (next === control) return;
+      control = next;
+      upsertMemo({ [MEMO_CONTROL]: control });
+    };
+  setHandler(pauseSignal, onControlSignal(PAUSE_SIGNAL));
+  setHandler(resumeSignal, onControlSignal(RESUME_SIGNAL));
+  setHandler(cancelSignal, onControlSignal(CANCEL_SIGNAL));
+  setHandler(controlStateQuery, () => control);
+
+  const checkpoint = async (name: string): Promise<void> => {
+    recordProgress({ checkpoint: name });
+    if (control.is_paused && !control.is_cancelled) {
+      recordProgress({ waiting: true });
+      await condition(() => !control.is_paused || control.is_cancelled);
+      if (!control.is_cancelled) recordProgress({ waiting: false });
+    }
+    if (control.is_cancelled) {
+      // The API sends cancel_v1 and then requests cancellation; only the latter can end the
+      // workflow as CANCELLED, so wait here for it instead of running another step.
+      await CancellationScope.current().cancelRequested;
+    }
+  };
+
+  try {
+    await checkpoint('pre_planning');
+    const plan = await planTask(task);
+    recordProgress({ steps_total: plan.length });
+    const outputs: string[] = [];
+    for (const [index, description] of plan.entries()) {
+      await checkpoint(checkpointBeforeStep(index));
+      outputs.push(await runStep({ task, step: index + 1, total: plan.length, description }));
+      recordProgress({ steps_done: index + 1 });
+    }
+    await checkpoint('pre_synthesis');
+    const result = await synthesizeResult({ task, outputs });
+    await checkpoint('pre_completion');
+    return result;
+  } catch (err) {
+    if (isCancellation(err)) {
+      // upsertMemo only queues a command, so cancellation cannot interrupt this bookkeeping.
+      recordProgress({ cancelled: true });
+      throw err;
+    }
+    if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {
+      // Report the step's own message as the task's error, not "Activity task failed".
+      throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? undefined);
+    }
+    throw err;
+  }
+}

@@ -19,7 +19,10 @@ const EMBEDDED_TEMPORAL_PORT = 7233;
 @Module({})
 class EmbeddedModule {
   static forRoot(config: AppConfig): DynamicModule {
-    return { module: EmbeddedModule, imports: [AppModule.forRoot(config), WorkerModule.forRoot(config)] };
+    return {
+      module: EmbeddedModule,
+      imports: [AppModule.forRoot(config), WorkerModule.forRoot(config)],
+    };
   }
 }
 

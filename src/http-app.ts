@@ -1,4 +1,4 @@
-import { DynamicModule, INestApplication } from '@nestjs/common';
+import { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
@@ -9,11 +9,14 @@ import { InvalidInputError, PayloadTooLargeError } from './common/domain-error';
 export const BODY_LIMIT = '1mb';
 
 /** Builds the HTTP application the same way for every entry point and for the tests. */
-export async function createHttpApp(module: DynamicModule): Promise<INestApplication> {
+export async function createHttpApp(
+  module: DynamicModule,
+  logger: LogLevel[] = ['error', 'warn', 'log'],
+): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, {
     // Our own JSON parser below: the default one would cap bodies at 100 KB.
     bodyParser: false,
-    logger: ['error', 'warn', 'log'],
+    logger,
   });
   app.disable('x-powered-by');
   app.use(jsonBodyParser());

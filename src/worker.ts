@@ -8,9 +8,12 @@ import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   installTemporalRuntime();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(configFromEnvironment()), {
-    logger: ['error', 'warn', 'log'],
-  });
+  const app = await NestFactory.createApplicationContext(
+    WorkerModule.forRoot(configFromEnvironment()),
+    {
+      logger: ['error', 'warn', 'log'],
+    },
+  );
   app.enableShutdownHooks();
 }
 

@@ -4,15 +4,19 @@ import {
   applyDecorators,
   createParamDecorator,
 } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBearerAuth,
+  ApiForbiddenResponse,
+  ApiSecurity,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import type { Request } from 'express';
 import type { Principal, Scope } from './principal';
 
 export const AUTH_METADATA = 'task-api:auth';
 
 export type AuthRequirement =
-  | { public: true }
-  | { public: false; scope: Scope; allowQueryKey: boolean };
+  { public: true } | { public: false; scope: Scope; allowQueryKey: boolean };
 
 export const API_KEY_SCHEME = 'api_key';
 export const BEARER_SCHEME = 'bearer';

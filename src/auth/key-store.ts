@@ -31,7 +31,8 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
   const e = (typeof entry === 'object' && entry !== null ? entry : {}) as Record<string, unknown>;
   const where = `${file}: entry ${index}${nonEmptyString(e.name) ? ` ("${e.name}")` : ''}`;
   for (const field of ['name', 'tenant_id', 'user_id'] as const) {
-    if (!nonEmptyString(e[field])) throw new ConfigError(`${where}: ${field} must be a non-empty string`);
+    if (!nonEmptyString(e[field]))
+      throw new ConfigError(`${where}: ${field} must be a non-empty string`);
   }
   if (typeof e.key_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(e.key_sha256)) {
     throw new ConfigError(`${where}: key_sha256 must be 64 hex characters`);
@@ -42,8 +43,8 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
   }
   let expiresAt: Date | undefined;
   if (e.expires_at !== undefined) {
-    expiresAt = new Date(String(e.expires_at));
-    if (typeof e.expires_at !== 'string' || Number.isNaN(expiresAt.getTime())) {
+    expiresAt = typeof e.expires_at === 'string' ? new Date(e.expires_at) : undefined;
+    if (!expiresAt || Number.isNaN(expiresAt.getTime())) {
       throw new ConfigError(`${where}: expires_at must be an RFC 3339 timestamp`);
     }
   }
@@ -68,9 +69,12 @@ export class KeyStore {
     try {
       parsed = JSON.parse(readFileSync(file, 'utf8'));
     } catch (err) {
-      throw new ConfigError(`API_KEYS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`);
+      throw new ConfigError(
+        `API_KEYS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`,
+      );
     }
-    if (!Array.isArray(parsed)) throw new ConfigError(`API_KEYS_FILE ${file} must hold a JSON array`);
+    if (!Array.isArray(parsed))
+      throw new ConfigError(`API_KEYS_FILE ${file} must hold a JSON array`);
     return new KeyStore(parsed.map((entry, i) => parseEntry(entry, i, file)));
   }
 
@@ -89,7 +93,10 @@ export class KeyStore {
   }
 
   /** Key file when configured; otherwise the development key, refused in production. */
-  static fromConfig(options: { apiKeysFile?: string; production: boolean }, logger: Logger): KeyStore {
+  static fromConfig(
+    options: { apiKeysFile?: string; production: boolean },
+    logger: Logger,
+  ): KeyStore {
     if (options.apiKeysFile) return KeyStore.fromFile(options.apiKeysFile);
     if (options.production) {
       throw new ConfigError('API_KEYS_FILE must be set when NODE_ENV=production');

@@ -117,7 +117,9 @@ export class AppConfig {
 
 /** Throws `ConfigError` naming every bad variable. Empty variables count as unset. */
 export function loadConfig(env: Record<string, string | undefined>): AppConfig {
-  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const vars = plainToInstance(EnvironmentVariables, present, { excludeExtraneousValues: true });
   const errors = validateSync(vars);
   if (errors.length > 0) {

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 async function main(): Promise<void> {
   const { code } = await bundleWorkflowCode({
     workflowsPath: require.resolve('../workflows'),
-    logger: { log() {}, info() {}, debug() {}, trace() {}, warn: console.warn, error: console.error },
+    logger: {
+      log() {},
+      info() {},
+      debug() {},
+      trace() {},
+      warn: console.warn,
+      error: console.error,
+    },
   });
   writeFileSync(join(__dirname, '..', 'workflow-bundle.js'), code);
 }

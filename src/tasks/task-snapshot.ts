@@ -110,7 +110,9 @@ export function snapshotFromHistory(
       if (upserted?.[MEMO_PROGRESS]) snapshot.progress = upserted[MEMO_PROGRESS] as TaskProgress;
     } else if (event.workflowExecutionCompletedEventAttributes) {
       close(snapshot, event, 'COMPLETED');
-      snapshot.result = asString(decode(event.workflowExecutionCompletedEventAttributes.result?.payloads));
+      snapshot.result = asString(
+        decode(event.workflowExecutionCompletedEventAttributes.result?.payloads),
+      );
     } else if (event.workflowExecutionFailedEventAttributes) {
       close(snapshot, event, 'FAILED');
       snapshot.error =

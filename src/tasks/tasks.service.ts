@@ -81,7 +81,13 @@ export class TasksService {
       );
     }
     const requestHash = sha256Hex(
-      JSON.stringify([request.query, request.session_id, context, request.mode, request.model_tier]),
+      JSON.stringify([
+        request.query,
+        request.session_id,
+        context,
+        request.mode,
+        request.model_tier,
+      ]),
     );
     const taskId =
       idempotencyKey === undefined
@@ -118,21 +124,33 @@ export class TasksService {
   }
 
   pause(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(principal, taskId, (task) => {
-      if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
-      if (task.control.is_cancelled) return 'cannot pause cancelled task';
-      if (task.control.is_paused) return 'task is already paused';
-      return undefined;
-    }, (request) => this.workflows.signal(taskId, PAUSE_SIGNAL, request), reason);
+    return this.signal(
+      principal,
+      taskId,
+      (task) => {
+        if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
+        if (task.control.is_cancelled) return 'cannot pause cancelled task';
+        if (task.control.is_paused) return 'task is already paused';
+        return undefined;
+      },
+      (request) => this.workflows.signal(taskId, PAUSE_SIGNAL, request),
+      reason,
+    );
   }
 
   resume(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(principal, taskId, (task) => {
-      if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
-      if (task.control.is_cancelled) return 'cannot resume cancelled task';
-      if (!task.control.is_paused) return 'task is not paused';
-      return undefined;
-    }, (request) => this.workflows.signal(taskId, RESUME_SIGNAL, request), reason);
+    return this.signal(
+      principal,
+      taskId,
+      (task) => {
+        if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
+        if (task.control.is_cancelled) return 'cannot resume cancelled task';
+        if (!task.control.is_paused) return 'task is not paused';
+        return undefined;
+      },
+      (request) => this.workflows.signal(taskId, RESUME_SIGNAL, request),
+      reason,
+    );
   }
 
   /** Accepted again while the task is still closing; a closed task is a 409. */
@@ -140,10 +158,17 @@ export class TasksService {
     return this.serial.run(taskId, async () => {
       const task = await this.find(principal, taskId);
       if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
-      const request = task.control.is_cancelled ? undefined : { reason, requested_by: principal.userId };
-      await this.closedRace(principal, taskId, () => this.workflows.cancel(taskId, request), (t) => {
-        if (t.terminal) throw new TaskAlreadyTerminalError(t.terminal);
-      });
+      const request = task.control.is_cancelled
+        ? undefined
+        : { reason, requested_by: principal.userId };
+      await this.closedRace(
+        principal,
+        taskId,
+        () => this.workflows.cancel(taskId, request),
+        (t) => {
+          if (t.terminal) throw new TaskAlreadyTerminalError(t.terminal);
+        },
+      );
     });
   }
 

@@ -18,13 +18,10 @@ function grpcCode(err: unknown): number | undefined {
 /** Translates Temporal client errors into domain errors at the boundary. */
 export function translateTemporalError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return new TaskNotFoundError();
-  switch (grpcCode(err)) {
-    case NOT_FOUND:
-      return new TaskNotFoundError();
-    case UNAVAILABLE:
-    case DEADLINE_EXCEEDED:
-      return new TaskServiceUnavailableError({ cause: err });
-    default:
-      return err;
+  const code = grpcCode(err);
+  if (code === NOT_FOUND) return new TaskNotFoundError();
+  if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) {
+    return new TaskServiceUnavailableError({ cause: err });
   }
+  return err;
 }

@@ -17,7 +17,8 @@ export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
 const PREBUNDLED_WORKFLOWS = join(__dirname, '..', 'workflow-bundle.js');
 
 function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (existsSync(PREBUNDLED_WORKFLOWS)) return { workflowBundle: { codePath: PREBUNDLED_WORKFLOWS } };
+  if (existsSync(PREBUNDLED_WORKFLOWS))
+    return { workflowBundle: { codePath: PREBUNDLED_WORKFLOWS } };
   return { workflowsPath: require.resolve('../workflows') };
 }
 

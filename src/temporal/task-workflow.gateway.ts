@@ -9,10 +9,30 @@ import {
   TASK_WORKFLOW_TYPE,
   TaskInput,
 } from '../workflows/contract';
+import { TaskServiceUnavailableError } from '../tasks/errors';
 import { translateTemporalError } from './grpc-errors';
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
+const HISTORY_PAGE_SIZE = 1000;
+/** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
+const SETTLE_TIMEOUT_MS = 11_000;
+
+/** The ID of the workflow task a worker holds at the end of `events`, if any. */
+function workflowTaskInFlight(events: HistoryEvent[]): number | undefined {
+  for (let i = events.length - 1; i >= 0; i--) {
+    const e = events[i];
+    if (e.workflowTaskStartedEventAttributes) return Number(e.eventId);
+    if (
+      e.workflowTaskCompletedEventAttributes ||
+      e.workflowTaskFailedEventAttributes ||
+      e.workflowTaskTimedOutEventAttributes
+    ) {
+      return undefined;
+    }
+  }
+  return undefined;
+}
 
 /**
  * The Temporal calls behind task operations, and nothing else: no task rules live here. Every
@@ -26,7 +46,11 @@ export class TaskWorkflowGateway {
   ) {}
 
   /** Starts the workflow; false when one with this ID exists already, open or closed. */
-  async start(workflowId: string, input: TaskInput, memo: Record<string, unknown>): Promise<boolean> {
+  async start(
+    workflowId: string,
+    input: TaskInput,
+    memo: Record<string, unknown>,
+  ): Promise<boolean> {
     try {
       await this.call(() =>
         this.client.workflow.start(TASK_WORKFLOW_TYPE, {
@@ -44,25 +68,58 @@ export class TaskWorkflowGateway {
     }
   }
 
-  /** The whole history of the workflow's latest run, oldest event first. */
+  /**
+   * The whole history of the workflow's latest run, oldest event first, including every signal
+   * Temporal has accepted so far.
+   *
+   * While a worker holds a workflow task, Temporal buffers new events (our signals among them)
+   * and writes them only when that task ends. So when the history ends in a task in flight, this
+   * waits (long-polls) until that task has ended: a pause answered 202 is then always visible
+   * to the resume that follows it. A healthy worker ends a task in milliseconds.
+   */
   async history(workflowId: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
-    do {
-      const page = await this.call(() =>
-        this.client.workflowService.getWorkflowExecutionHistory({
-          namespace: this.config.temporal.namespace,
-          execution: { workflowId },
-          nextPageToken,
-        }),
-      );
-      events.push(...(page.history?.events ?? []));
+    let waitUntil: number | undefined;
+    let awaited: number | undefined;
+    for (;;) {
+      const page = await this.call(
+        () =>
+          this.client.workflowService.getWorkflowExecutionHistory({
+            namespace: this.config.temporal.namespace,
+            execution: { workflowId },
+            nextPageToken,
+            maximumPageSize: HISTORY_PAGE_SIZE,
+            waitNewEvent: true,
+          }),
+        waitUntil,
+      ).catch((err: unknown) => {
+        // A worker that died holding the task: Temporal ends it at its timeout. Do not fail the
+        // request for that; answer from what is written.
+        if (waitUntil !== undefined && err instanceof TaskServiceUnavailableError) return undefined;
+        throw err;
+      });
+      if (!page) return events;
+      const received = page.history?.events ?? [];
+      events.push(...received);
       nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
-    } while (nextPageToken);
-    return events;
+      // No token: the workflow is closed and this is all of it.
+      if (!nextPageToken) return events;
+      if (received.length >= HISTORY_PAGE_SIZE) continue;
+      // The last page of an open workflow: the next call waits for a new event. Wait only for
+      // the task that was in flight at first; a later one holds no signal sent before us.
+      const inFlight = workflowTaskInFlight(events);
+      if (inFlight === undefined || (awaited !== undefined && inFlight !== awaited)) return events;
+      awaited = inFlight;
+      waitUntil ??= Date.now() + SETTLE_TIMEOUT_MS;
+    }
   }
 
-  async signal(workflowId: string, name: ControlSignalName, request: ControlRequest): Promise<void> {
+  async signal(
+    workflowId: string,
+    name: ControlSignalName,
+    request: ControlRequest,
+  ): Promise<void> {
     await this.call(() => this.client.workflow.getHandle(workflowId).signal(name, request));
   }
 
@@ -77,7 +134,9 @@ export class TaskWorkflowGateway {
   async isReachable(timeoutMs: number): Promise<boolean> {
     try {
       await this.client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        this.client.workflowService.describeNamespace({ namespace: this.config.temporal.namespace }),
+        this.client.workflowService.describeNamespace({
+          namespace: this.config.temporal.namespace,
+        }),
       );
       return true;
     } catch {
@@ -85,9 +144,9 @@ export class TaskWorkflowGateway {
     }
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  private async call<T>(fn: () => Promise<T>, deadline = Date.now() + CALL_TIMEOUT_MS): Promise<T> {
     try {
-      return await this.client.connection.withDeadline(Date.now() + CALL_TIMEOUT_MS, fn);
+      return await this.client.connection.withDeadline(deadline, fn);
     } catch (err) {
       throw translateTemporalError(err);
     }

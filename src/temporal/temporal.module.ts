@@ -1,5 +1,10 @@
 import { Injectable, Module, OnApplicationShutdown } from '@nestjs/common';
-import { Client, Connection } from '@temporalio/client';
+import {
+  Client,
+  Connection,
+  defaultGrpcRetryOptions,
+  makeGrpcRetryInterceptor,
+} from '@temporalio/client';
 import { AppConfig } from '../config/app-config';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
 
@@ -22,7 +27,16 @@ class TemporalClientCloser implements OnApplicationShutdown {
       // and gRPC reconnects by itself once it is back.
       useFactory: (config: AppConfig) =>
         new Client({
-          connection: Connection.lazy({ address: config.temporal.address }),
+          connection: Connection.lazy({
+            address: config.temporal.address,
+            // Ride out a blip, but answer 503 within about a second when Temporal is down
+            // (the default retries for about 10 s).
+            interceptors: [
+              makeGrpcRetryInterceptor(
+                defaultGrpcRetryOptions({ maxAttempts: 4, initialIntervalMs: () => 100 }),
+              ),
+            ],
+          }),
           namespace: config.temporal.namespace,
         }),
     },

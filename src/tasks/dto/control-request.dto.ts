@@ -11,7 +11,9 @@ export class ControlRequestDto {
     example: 'User approved continuation',
   })
   @IsOptional()
-  @MaxLength(MAX_REASON_LENGTH, { message: `reason must be at most ${MAX_REASON_LENGTH} characters` })
+  @MaxLength(MAX_REASON_LENGTH, {
+    message: `reason must be at most ${MAX_REASON_LENGTH} characters`,
+  })
   @IsString({ message: 'reason must be a string' })
   reason?: string;
 }

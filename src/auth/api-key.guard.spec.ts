@@ -1,0 +1,180 @@
+import { Controller, ExecutionContext, Get, Logger } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '../config/app-config';
+import { ApiKeyGuard } from './api-key.guard';
+import { AuthenticatedRequest, Public, RequireScope } from './auth.decorators';
+import { ForbiddenError, UnauthenticatedError } from './errors';
+import { KeyStore } from './key-store';
+
+@Controller()
+class Routes {
+  @Get() @RequireScope('tasks:write') write(): void {}
+  @Get() @RequireScope('tasks:read', { allowQueryKey: true }) stream(): void {}
+  @Get() @Public() health(): void {}
+  @Get() undecorated(): void {}
+}
+
+const sha = (key: string) => createHash('sha256').update(key).digest('hex');
+
+function keysFile(entries: unknown): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'keys-')), 'keys.json');
+  writeFileSync(file, JSON.stringify(entries));
+  return file;
+}
+
+const store = KeyStore.fromFile(
+  keysFile([
+    {
+      name: 'writer',
+      key_sha256: sha('sk_writer'),
+      tenant_id: 't1',
+      user_id: 'u1',
+      scopes: ['tasks:read', 'tasks:write'],
+    },
+    {
+      name: 'reader',
+      key_sha256: sha('sk_reader'),
+      tenant_id: 't1',
+      user_id: 'u2',
+      scopes: ['tasks:read'],
+    },
+    {
+      name: 'expired',
+      key_sha256: sha('sk_expired'),
+      tenant_id: 't1',
+      user_id: 'u3',
+      scopes: ['tasks:read', 'tasks:write'],
+      expires_at: '2020-01-01T00:00:00Z',
+    },
+  ]),
+);
+
+function run(
+  handler: keyof Routes,
+  request: { headers?: Record<string, string>; query?: Record<string, string> },
+): AuthenticatedRequest {
+  const req = { headers: {}, query: {}, ...request } as unknown as AuthenticatedRequest;
+  const context = {
+    getHandler: () => Routes.prototype[handler],
+    getClass: () => Routes,
+    switchToHttp: () => ({ getRequest: () => req }),
+  } as unknown as ExecutionContext;
+  new ApiKeyGuard(new Reflector(), store).canActivate(context);
+  return req;
+}
+
+describe('ApiKeyGuard', () => {
+  it('accepts X-API-Key and attaches the principal, never the key', () => {
+    const req = run('write', { headers: { 'x-api-key': 'sk_writer' } });
+    expect(req.principal).toEqual({
+      keyName: 'writer',
+      tenantId: 't1',
+      userId: 'u1',
+      scopes: ['tasks:read', 'tasks:write'],
+    });
+  });
+
+  it('accepts Authorization: Bearer', () => {
+    expect(run('write', { headers: { authorization: 'Bearer sk_writer' } }).principal?.userId).toBe(
+      'u1',
+    );
+  });
+
+  it.each([
+    ['no key', {}],
+    ['an unknown key', { headers: { 'x-api-key': 'sk_nope' } }],
+    ['an expired key', { headers: { 'x-api-key': 'sk_expired' } }],
+    ['a malformed Authorization header', { headers: { authorization: 'Basic sk_writer' } }],
+    ['a query key on a route that does not allow it', { query: { api_key: 'sk_writer' } }],
+  ])('rejects %s with 401', (_, request) => {
+    expect(() => run('write', request)).toThrow(UnauthenticatedError);
+  });
+
+  it('rejects a key without the route scope with 403', () => {
+    expect(() => run('write', { headers: { 'x-api-key': 'sk_reader' } })).toThrow(ForbiddenError);
+  });
+
+  it('accepts ?api_key= where the route allows it', () => {
+    expect(run('stream', { query: { api_key: 'sk_reader' } }).principal?.userId).toBe('u2');
+  });
+
+  it('lets public routes through without a key', () => {
+    expect(run('health', {}).principal).toBeUndefined();
+  });
+
+  it('closes routes that declare nothing, even to a valid key', () => {
+    expect(() => run('undecorated', { headers: { 'x-api-key': 'sk_writer' } })).toThrow(
+      UnauthenticatedError,
+    );
+  });
+});
+
+describe('KeyStore', () => {
+  const logger = new Logger('test');
+
+  it.each([
+    [{}, 'must hold a JSON array'],
+    [
+      [{ name: 'k', key_sha256: 'abc', tenant_id: 't', user_id: 'u', scopes: [] }],
+      'entry 0 ("k"): key_sha256 must be 64 hex characters',
+    ],
+    [
+      [{ name: 'k', key_sha256: sha('x'), tenant_id: '', user_id: 'u', scopes: [] }],
+      'tenant_id must be a non-empty string',
+    ],
+    [
+      [{ name: 'k', key_sha256: sha('x'), tenant_id: 't', user_id: 'u', scopes: ['tasks:admin'] }],
+      'scopes must be a list of tasks:read, tasks:write',
+    ],
+    [
+      [
+        {
+          name: 'k',
+          key_sha256: sha('x'),
+          tenant_id: 't',
+          user_id: 'u',
+          scopes: [],
+          expires_at: 'soon',
+        },
+      ],
+      'expires_at must be an RFC 3339 timestamp',
+    ],
+  ])('refuses a bad key file %j, naming the problem', (content, message) => {
+    expect(() => KeyStore.fromFile(keysFile(content))).toThrow(message);
+  });
+
+  it('refuses to start in production without a key file', () => {
+    expect(() => KeyStore.fromConfig({ production: true }, logger)).toThrow(ConfigError);
+  });
+
+  it('accepts the documented development key only without a key file, and warns', () => {
+    const warn = jest.spyOn(logger, 'warn').mockImplementation(() => undefined);
+    const dev = KeyStore.fromConfig({ production: false }, logger);
+    expect(dev.authenticate('sk_test_123456')).toMatchObject({
+      tenantId: 'default',
+      userId: 'dev',
+    });
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining('sk_test_123456'));
+    expect(store.authenticate('sk_test_123456')).toBeUndefined();
+  });
+
+  it('treats a key as expired from its expiry instant on', () => {
+    const file = keysFile([
+      {
+        name: 'k',
+        key_sha256: sha('sk_k'),
+        tenant_id: 't',
+        user_id: 'u',
+        scopes: ['tasks:read'],
+        expires_at: '2030-01-01T00:00:00Z',
+      },
+    ]);
+    const keys = KeyStore.fromFile(file);
+    expect(keys.authenticate('sk_k', new Date('2029-12-31T23:59:59Z'))).toBeDefined();
+    expect(keys.authenticate('sk_k', new Date('2030-01-01T00:00:00Z'))).toBeUndefined();
+  });
+});

@@ -1,0 +1,105 @@
+import type { INestApplication } from '@nestjs/common';
+import { AppModule } from '../../src/app.module';
+import { loadConfig } from '../../src/config/app-config';
+import { createHttpApp } from '../../src/http-app';
+import { E2E_TASK_QUEUE, temporalAddress } from './e2e-env';
+import { KEYS, writeKeysFile } from './keys';
+import { waitFor } from './wait';
+
+export interface ApiResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+export interface RequestOptions {
+  /** An API key sent as X-API-Key; `null` sends none. Default: the acme writer. */
+  key?: string | null;
+  headers?: Record<string, string>;
+  /** JSON-encoded unless `raw` is given. */
+  json?: unknown;
+  raw?: string | Buffer;
+}
+
+/** A running API (the production HTTP pipeline) and a client for it. */
+export class TestApi {
+  private constructor(
+    private readonly app: INestApplication,
+    readonly baseUrl: string,
+  ) {}
+
+  /** Starts the API on a free port against the run's Temporal. */
+  static async start(
+    options: { taskQueue?: string; temporalAddress?: string } = {},
+  ): Promise<TestApi> {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
+      TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
+      API_KEYS_FILE: writeKeysFile(),
+    });
+    const app = await createHttpApp(AppModule.forRoot(config), ['error']);
+    await app.listen(0, '127.0.0.1');
+    return new TestApi(app, await app.getUrl());
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+  }
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    options: RequestOptions = {},
+  ): Promise<ApiResponse<T>> {
+    const key = options.key === undefined ? KEYS.acmeWriter : options.key;
+    const headers: Record<string, string> = { ...options.headers };
+    if (key !== null) headers['X-API-Key'] = key;
+    let body: string | Buffer | undefined = options.raw;
+    if (options.json !== undefined) {
+      body = JSON.stringify(options.json);
+      headers['Content-Type'] = 'application/json';
+    }
+    const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body });
+    const text = await response.text();
+    let parsed: unknown = undefined;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON: tests read `text`.
+    }
+    return { status: response.status, headers: response.headers, body: parsed as T, text };
+  }
+
+  /** Submits a task as the acme writer; steps and step duration go in its context. */
+  async submit(
+    context: Record<string, unknown> = {},
+    key: string = KEYS.acmeWriter,
+  ): Promise<string> {
+    const res = await this.request('POST', '/api/v1/tasks', {
+      key,
+      json: { query: 'Summarize the quarterly report', context },
+    });
+    if (res.status !== 200) throw new Error(`submit failed: ${res.status} ${res.text}`);
+    return res.body.task_id as string;
+  }
+
+  async status(taskId: string, key: string = KEYS.acmeWriter): Promise<string> {
+    const res = await this.request('GET', `/api/v1/tasks/${taskId}`, { key });
+    if (res.status !== 200) throw new Error(`status failed: ${res.status} ${res.text}`);
+    return res.body.status as string;
+  }
+
+  /** Resolves once the task reports `status`. */
+  waitForStatus(taskId: string, status: string, timeoutMs = 30_000): Promise<string> {
+    return waitFor(
+      `${taskId} to be ${status}`,
+      async () => {
+        const current = await this.status(taskId);
+        return current === status ? current : undefined;
+      },
+      timeoutMs,
+    );
+  }
+}

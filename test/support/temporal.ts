@@ -1,0 +1,100 @@
+import { Client, Connection } from '@temporalio/client';
+import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
+import type { TaskProgress } from '../../src/workflows/contract';
+import { temporalAddress } from './e2e-env';
+import { waitFor } from './wait';
+
+type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
+
+/** A bare Temporal client the tests use to look at what really happened. */
+export class TemporalObserver {
+  private constructor(readonly client: Client) {}
+
+  static async connect(): Promise<TemporalObserver> {
+    const connection = await Connection.connect({ address: temporalAddress() });
+    return new TemporalObserver(new Client({ connection }));
+  }
+
+  async close(): Promise<void> {
+    await this.client.connection.close();
+  }
+
+  async history(taskId: string): Promise<HistoryEvent[]> {
+    const history = await this.client.workflow.getHandle(taskId).fetchHistory();
+    return history.events ?? [];
+  }
+
+  /** The workflow's own record of where it stands (its memo), readable without a worker. */
+  async progress(taskId: string): Promise<TaskProgress | undefined> {
+    const { memo } = await this.client.workflow.getHandle(taskId).describe();
+    return memo?.progress as TaskProgress | undefined;
+  }
+
+  /** Resolves once the workflow waits, paused, at `checkpoint`. */
+  waitUntilPausedAt(taskId: string, checkpoint: string): Promise<TaskProgress> {
+    return waitFor(`${taskId} to wait at ${checkpoint}`, async () => {
+      const progress = await this.progress(taskId);
+      return progress?.waiting && progress.checkpoint === checkpoint ? progress : undefined;
+    });
+  }
+
+  /** Resolves once a worker runs the `n`th step's activity. */
+  waitUntilStepRunning(taskId: string, step: number): Promise<true> {
+    // History records an activity's start only once it ends, so ask for pending activities.
+    return waitFor(`${taskId} to run step ${step}`, async () => {
+      const handle = this.client.workflow.getHandle(taskId);
+      const activityId = scheduledSteps(await this.history(taskId)).find(
+        (s) => s.step === step,
+      )?.activityId;
+      if (activityId === undefined) return undefined;
+      const { raw } = await handle.describe();
+      return raw.pendingActivities?.some(
+        (a) => a.activityId === activityId && a.state === PENDING_ACTIVITY_STARTED,
+      )
+        ? true
+        : undefined;
+    });
+  }
+}
+
+const PENDING_ACTIVITY_STARTED =
+  temporal.api.enums.v1.PendingActivityState.PENDING_ACTIVITY_STATE_STARTED;
+
+/** The runStep activities scheduled in a history, in order, with their step numbers. */
+export function scheduledSteps(
+  events: HistoryEvent[],
+): { step: number; eventId: number; activityId: string }[] {
+  return events
+    .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'runStep')
+    .map((e) => {
+      const payload = e.activityTaskScheduledEventAttributes?.input?.payloads?.[0];
+      const input = payload
+        ? defaultPayloadConverter.fromPayload<{ step: number }>(payload)
+        : undefined;
+      return {
+        step: input?.step ?? -1,
+        eventId: Number(e.eventId),
+        activityId: e.activityTaskScheduledEventAttributes?.activityId ?? '',
+      };
+    });
+}
+
+/** Names of the signals recorded in a history, in order. */
+export const signalNames = (events: HistoryEvent[]): string[] =>
+  events.flatMap((e) => e.workflowExecutionSignaledEventAttributes?.signalName ?? []);
+
+/** Event IDs at which the workflow's memo recorded progress, with that progress. */
+export function progressRecords(
+  events: HistoryEvent[],
+): { eventId: number; progress: TaskProgress }[] {
+  return events.flatMap((e) => {
+    const memo = mapFromPayloads(
+      defaultPayloadConverter,
+      e.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields,
+    );
+    return memo?.progress
+      ? [{ eventId: Number(e.eventId), progress: memo.progress as TaskProgress }]
+      : [];
+  });
+}

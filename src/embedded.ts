@@ -14,8 +14,6 @@ import { installTemporalRuntime } from './temporal/runtime';
 import { resolveTemporalCli } from './temporal/temporal-cli';
 import { WorkerModule } from './worker.module';
 
-const EMBEDDED_TEMPORAL_PORT = 7233;
-
 @Module({})
 class EmbeddedModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -33,7 +31,7 @@ async function startTemporal(config: AppConfig): Promise<DevServer> {
   logger.log(`Starting the Temporal dev server (state in ${join(dataDir, 'temporal.db')})`);
   return startDevServer({
     cliPath: resolveTemporalCli(config.temporal.cliPath, logger),
-    port: EMBEDDED_TEMPORAL_PORT,
+    port: config.temporal.port,
     uiPort: config.temporal.uiPort,
     namespace: config.temporal.namespace,
     dbFile: join(dataDir, 'temporal.db'),

@@ -1,21 +1,12 @@
 /** An API whose Temporal cannot be reached answers quickly and keeps serving. */
-import { createServer } from 'node:net';
 import { TestApi } from './support/api';
-
-/** A port with nothing listening on it. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
+import { freePort } from './support/ports';
 
 describe('when Temporal is unreachable', () => {
   let api: TestApi;
 
   beforeAll(async () => {
-    api = await TestApi.start({ temporalAddress: `127.0.0.1:${await closedPort()}` });
+    api = await TestApi.start({ temporalAddress: `127.0.0.1:${await freePort()}` });
   });
   afterAll(async () => {
     await api.close();

@@ -60,7 +60,15 @@ class EnvironmentVariables {
   @IsOptional()
   @Type(() => Number)
   @IsInt()
-  @Min(0)
+  @Min(1)
+  @Max(65535)
+  TEMPORAL_PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
   @Max(65535)
   TEMPORAL_UI_PORT?: number;
 
@@ -87,6 +95,8 @@ export class AppConfig {
     readonly namespace: string;
     readonly taskQueue: string;
     readonly cliPath?: string;
+    /** Ports of the embedded dev server. */
+    readonly port: number;
     readonly uiPort: number;
   };
   readonly dataDir: string;
@@ -101,6 +111,7 @@ export class AppConfig {
       namespace: vars.TEMPORAL_NAMESPACE ?? 'default',
       taskQueue: vars.TEMPORAL_TASK_QUEUE ?? 'tasks',
       cliPath: vars.TEMPORAL_CLI_PATH,
+      port: vars.TEMPORAL_PORT ?? 7233,
       uiPort: vars.TEMPORAL_UI_PORT ?? 8233,
     };
     this.dataDir = vars.DATA_DIR ?? 'data';

@@ -1,22 +1,12 @@
 import { Logger } from '@nestjs/common';
 import { mkdtempSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startDevServer } from '../../src/temporal/dev-server';
 import { resolveTemporalCli } from '../../src/temporal/temporal-cli';
+import { freePort } from '../support/ports';
 import { startWorkerProcess } from '../support/processes';
 import { E2E_TASK_QUEUE, type E2eGlobals } from '../support/e2e-env';
-
-const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
 
 /** One real Temporal dev server (in memory) and one worker process for the whole run. */
 export default async function globalSetup(): Promise<void> {

@@ -22,38 +22,20 @@ export interface RequestOptions {
   raw?: string | Buffer;
 }
 
-/** A running API (the production HTTP pipeline) and a client for it. */
-export class TestApi {
-  private constructor(
-    private readonly app: INestApplication,
+/** A client for a running API, as a backend team would call it. */
+export class ApiClient {
+  constructor(
     readonly baseUrl: string,
+    /** The key requests send unless they name another. */
+    private readonly defaultKey: string = KEYS.acmeWriter,
   ) {}
-
-  /** Starts the API on a free port against the run's Temporal. */
-  static async start(
-    options: { taskQueue?: string; temporalAddress?: string } = {},
-  ): Promise<TestApi> {
-    const config = loadConfig({
-      NODE_ENV: 'test',
-      TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
-      TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
-      API_KEYS_FILE: writeKeysFile(),
-    });
-    const app = await createHttpApp(AppModule.forRoot(config), ['error']);
-    await app.listen(0, '127.0.0.1');
-    return new TestApi(app, await app.getUrl());
-  }
-
-  async close(): Promise<void> {
-    await this.app.close();
-  }
 
   async request<T = any>(
     method: string,
     path: string,
     options: RequestOptions = {},
   ): Promise<ApiResponse<T>> {
-    const key = options.key === undefined ? KEYS.acmeWriter : options.key;
+    const key = options.key === undefined ? this.defaultKey : options.key;
     const headers: Record<string, string> = { ...options.headers };
     if (key !== null) headers['X-API-Key'] = key;
     let body: string | Buffer | undefined = options.raw;
@@ -85,7 +67,7 @@ export class TestApi {
     return res.body.task_id as string;
   }
 
-  async status(taskId: string, key: string = KEYS.acmeWriter): Promise<string> {
+  async status(taskId: string, key: string = this.defaultKey): Promise<string> {
     const res = await this.request('GET', `/api/v1/tasks/${taskId}`, { key });
     if (res.status !== 200) throw new Error(`status failed: ${res.status} ${res.text}`);
     return res.body.status as string;
@@ -101,5 +83,34 @@ export class TestApi {
       },
       timeoutMs,
     );
+  }
+}
+
+/** An API started in this process (the production HTTP pipeline) and a client for it. */
+export class TestApi extends ApiClient {
+  private constructor(
+    private readonly app: INestApplication,
+    baseUrl: string,
+  ) {
+    super(baseUrl);
+  }
+
+  /** Starts the API on a free port against the run's Temporal. */
+  static async start(
+    options: { taskQueue?: string; temporalAddress?: string } = {},
+  ): Promise<TestApi> {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
+      TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
+      API_KEYS_FILE: writeKeysFile(),
+    });
+    const app = await createHttpApp(AppModule.forRoot(config), ['error']);
+    await app.listen(0, '127.0.0.1');
+    return new TestApi(app, await app.getUrl());
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
   }
 }

@@ -1,10 +1,10 @@
 import type { DevServer } from '../../src/temporal/dev-server';
-import type { WorkerProcess } from './processes';
+import type { NodeProcess } from './processes';
 
 export const E2E_TASK_QUEUE = 'tasks-e2e';
 
 export interface E2eGlobals {
-  __e2e?: { server: DevServer; worker: WorkerProcess };
+  __e2e?: { server: DevServer; worker: NodeProcess };
 }
 
 /** The address of the run's Temporal dev server, set by the global setup. */

@@ -4,49 +4,53 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const ROOT = resolve(__dirname, '..', '..');
-const DIST_WORKER = join(ROOT, 'dist', 'worker.js');
 
-export interface WorkerProcess {
+export interface NodeProcess {
   readonly pid: number;
-  /** Graceful stop (SIGTERM), awaited. */
-  stop(): Promise<void>;
+  /** Graceful stop (SIGTERM or SIGINT), awaited; resolves to the exit code. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Crash it (SIGKILL), awaited. */
   kill(): Promise<void>;
   output(): string;
 }
 
-/** A real worker process (`dist/worker.js`) polling `taskQueue`. */
-export function startWorkerProcess(options: { address: string; taskQueue: string }): WorkerProcess {
-  if (!existsSync(DIST_WORKER)) {
-    throw new Error(`${DIST_WORKER} is missing: run "npm run build" first (npm test does).`);
+/** Runs one of the built entry points (`dist/<entry>.js`) with only the given environment. */
+export function startNodeProcess(entry: string, env: Record<string, string>): NodeProcess {
+  const script = join(ROOT, 'dist', `${entry}.js`);
+  if (!existsSync(script)) {
+    throw new Error(`${script} is missing: run "npm run build" first (npm test does).`);
   }
-  const logFile = join(mkdtempSync(join(tmpdir(), 'task-worker-')), 'worker.log');
+  const logFile = join(mkdtempSync(join(tmpdir(), `task-${entry}-`)), 'output.log');
   const log = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [DIST_WORKER], {
-    env: {
-      PATH: process.env.PATH,
-      NODE_ENV: 'test',
-      TEMPORAL_ADDRESS: options.address,
-      TEMPORAL_TASK_QUEUE: options.taskQueue,
-    },
+  const child: ChildProcess = spawn(process.execPath, [script], {
+    env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', log, log],
   });
   closeSync(log);
-  let exited = false;
-  const exit = new Promise<void>((r) =>
-    child.once('exit', () => {
-      exited = true;
-      r();
+  let exitCode: number | null | undefined;
+  const exit = new Promise<number | null>((resolve) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      resolve(code);
     }),
   );
-  const end = async (signal: NodeJS.Signals): Promise<void> => {
-    if (!exited) child.kill(signal);
-    await exit;
+  const end = (signal: NodeJS.Signals): Promise<number | null> => {
+    if (exitCode === undefined) child.kill(signal);
+    return exit;
   };
   return {
     pid: child.pid ?? -1,
-    stop: () => end('SIGTERM'),
-    kill: () => end('SIGKILL'),
+    stop: (signal = 'SIGTERM') => end(signal),
+    kill: async () => {
+      await end('SIGKILL');
+    },
     output: () => readFileSync(logFile, 'utf8'),
   };
 }
+
+/** A real worker process polling `taskQueue`. */
+export const startWorkerProcess = (options: { address: string; taskQueue: string }): NodeProcess =>
+  startNodeProcess('worker', {
+    TEMPORAL_ADDRESS: options.address,
+    TEMPORAL_TASK_QUEUE: options.taskQueue,
+  });

@@ -5,6 +5,7 @@ import { HttpErrorFilter } from './common/http-error.filter';
 import { RequestValidationPipe } from './common/request-validation.pipe';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { TasksModule } from './tasks/tasks.module';
 
@@ -14,7 +15,7 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), AuthModule, TasksModule, HealthModule],
+      imports: [ConfigModule.forRoot(config), AuthModule, TasksModule, EventsModule, HealthModule],
       providers: [
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

@@ -34,6 +34,9 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
     if (!nonEmptyString(e[field]))
       throw new ConfigError(`${where}: ${field} must be a non-empty string`);
   }
+  if (!/^[A-Za-z0-9:_\-.]{1,128}$/.test(e.tenant_id as string)) {
+    throw new ConfigError(`${where}: tenant_id may use only letters, digits and : _ - .`);
+  }
   if (typeof e.key_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(e.key_sha256)) {
     throw new ConfigError(`${where}: key_sha256 must be 64 hex characters`);
   }

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiConflictResponse,
+  ApiCreatedResponse,
   ApiHeader,
   ApiNotFoundResponse,
   ApiOkResponse,
@@ -14,7 +15,12 @@ import type { Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ControlRequestDto } from './dto/control-request.dto';
-import { SubmitTaskDto, SubmitTaskResponseDto } from './dto/submit-task.dto';
+import { ListTasksQueryDto, ListTasksResponseDto } from './dto/list-tasks.dto';
+import {
+  SubmitTaskDto,
+  SubmitTaskResponseDto,
+  SubmitTaskStreamResponseDto,
+} from './dto/submit-task.dto';
 import {
   ControlAcceptedResponseDto,
   ControlStateResponseDto,
@@ -24,7 +30,7 @@ import {
   toTaskStatusResponse,
 } from './dto/task-responses.dto';
 import { TaskIdPipe } from './task-id.pipe';
-import { TasksService } from './tasks.service';
+import { SubmittedTask, TasksService } from './tasks.service';
 
 const TaskIdParam = () =>
   ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)', example: 'task-123' });
@@ -47,14 +53,61 @@ export class TasksController {
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubmitTaskResponseDto> {
-    const task = await this.tasks.submit(principal, body, idempotencyKey);
-    res.setHeader('X-Workflow-ID', task.taskId);
-    res.setHeader('X-Session-ID', task.sessionId);
+    const task = await this.submitted(principal, body, idempotencyKey, res);
     return {
       task_id: task.taskId,
       status: 'TASK_STATUS_QUEUED',
       message: 'Task submitted successfully',
       created_at: task.createdAt.toISOString(),
+    };
+  }
+
+  @Post('stream')
+  @HttpCode(201)
+  @RequireScope('tasks:write')
+  @ApiOperation({
+    operationId: 'submitTaskAndStream',
+    summary: 'Submit a task and get the URL of its event stream',
+    description: 'A client that connects to `stream_url` afterwards still receives every event.',
+  })
+  @ApiHeader({ name: 'Idempotency-Key', required: false })
+  @ApiCreatedResponse({ type: SubmitTaskStreamResponseDto })
+  async submitAndStream(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: SubmitTaskDto,
+    @Headers('idempotency-key') idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SubmitTaskStreamResponseDto> {
+    const task = await this.submitted(principal, body, idempotencyKey, res);
+    const streamUrl = `/api/v1/stream/sse?workflow_id=${encodeURIComponent(task.taskId)}`;
+    res.setHeader('Link', `<${streamUrl}>; rel=stream`);
+    return { task_id: task.taskId, workflow_id: task.taskId, stream_url: streamUrl };
+  }
+
+  @Get()
+  @RequireScope('tasks:read')
+  @ApiOperation({ operationId: 'listTasks', summary: "The caller's tasks, newest first" })
+  @ApiOkResponse({ type: ListTasksResponseDto })
+  async list(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: ListTasksQueryDto,
+  ): Promise<ListTasksResponseDto> {
+    const { tasks, total } = await this.tasks.list(principal, {
+      limit: query.limit ?? 20,
+      offset: query.offset ?? 0,
+      status: query.status,
+      sessionId: query.session_id,
+    });
+    return {
+      tasks: tasks.map((task) => ({
+        task_id: task.taskId,
+        query: task.query,
+        status: task.status,
+        mode: task.mode,
+        created_at: task.createdAt.toISOString(),
+        ...(task.closedAt && { completed_at: task.closedAt.toISOString() }),
+      })),
+      total_count: total,
     };
   }
 
@@ -144,5 +197,18 @@ export class TasksController {
     @Param('id', TaskIdPipe) id: string,
   ): Promise<ControlStateResponseDto> {
     return (await this.tasks.find(principal, id)).control;
+  }
+
+  /** Submits and sets the headers both submit routes answer with. */
+  private async submitted(
+    principal: Principal,
+    body: SubmitTaskDto,
+    idempotencyKey: string | undefined,
+    res: Response,
+  ): Promise<SubmittedTask> {
+    const task = await this.tasks.submit(principal, body, idempotencyKey);
+    res.setHeader('X-Workflow-ID', task.taskId);
+    res.setHeader('X-Session-ID', task.sessionId);
+    return task;
   }
 }

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
@@ -16,6 +17,10 @@ import {
   MEMO_USER_ID,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
+  SESSION_ID_ATTRIBUTE,
+  TASK_STATUS_ATTRIBUTE,
+  TASK_WORKFLOW_TYPE,
+  TENANT_ID_ATTRIBUTE,
   TaskInput,
 } from '../workflows/contract';
 import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
@@ -25,8 +30,9 @@ import {
   TaskNotFoundError,
   TaskStateConflictError,
 } from './errors';
-import { TERMINAL_WORDS } from './task-status';
-import { TaskSnapshot, snapshotFromHistory } from './task-snapshot';
+import { TERMINAL_WORDS, type TaskStatus } from './task-status';
+import { TaskSnapshot, readTaskHistory } from './task-history';
+import type { TaskEvent } from './task-event';
 
 export interface SubmittedTask {
   taskId: string;
@@ -54,6 +60,42 @@ function validateContext(context: Record<string, unknown>): void {
   } catch (err) {
     if (err instanceof SimulatedOptionsError) throw new InvalidInputError(err.message);
     throw err;
+  }
+}
+
+export interface ListTasksOptions {
+  limit: number;
+  offset: number;
+  status?: TaskStatus;
+  sessionId?: string;
+}
+
+export interface ListedTask {
+  taskId: string;
+  query: string;
+  status: TaskStatus;
+  mode: string;
+  createdAt: Date;
+  closedAt?: Date;
+}
+
+/** A task's status as visibility tells it: exact once closed, kept by the workflow while open. */
+function listedStatus(execution: WorkflowExecutionInfo): TaskStatus {
+  switch (execution.status.name) {
+    case 'COMPLETED':
+      return 'TASK_STATUS_COMPLETED';
+    case 'FAILED':
+    case 'TERMINATED':
+      return 'TASK_STATUS_FAILED';
+    case 'CANCELLED':
+      return 'TASK_STATUS_CANCELLED';
+    case 'TIMED_OUT':
+      return 'TASK_STATUS_TIMEOUT';
+    default: {
+      const status = execution.typedSearchAttributes.get(TASK_STATUS_ATTRIBUTE);
+      if (status === 'PAUSED') return 'TASK_STATUS_PAUSED';
+      return status === 'RUNNING' ? 'TASK_STATUS_RUNNING' : 'TASK_STATUS_QUEUED';
+    }
   }
 }
 
@@ -104,15 +146,23 @@ export class TasksService {
       model_tier: request.model_tier,
       context,
     };
-    const started = await this.workflows.start(taskId, input, {
-      [MEMO_TENANT_ID]: principal.tenantId,
-      [MEMO_USER_ID]: principal.userId,
-      [MEMO_SESSION_ID]: sessionId,
-      [MEMO_QUERY]: request.query,
-      [MEMO_MODE]: mode,
-      [MEMO_CONTEXT]: context,
-      [MEMO_REQUEST_HASH]: requestHash,
-    });
+    const started = await this.workflows.start(
+      taskId,
+      input,
+      {
+        [MEMO_TENANT_ID]: principal.tenantId,
+        [MEMO_USER_ID]: principal.userId,
+        [MEMO_SESSION_ID]: sessionId,
+        [MEMO_QUERY]: request.query,
+        [MEMO_MODE]: mode,
+        [MEMO_CONTEXT]: context,
+        [MEMO_REQUEST_HASH]: requestHash,
+      },
+      [
+        { key: TENANT_ID_ATTRIBUTE, value: principal.tenantId },
+        { key: SESSION_ID_ATTRIBUTE, value: sessionId },
+      ],
+    );
     if (started) return { taskId, sessionId, createdAt: new Date() };
 
     // The ID exists: with an Idempotency-Key this is the earlier (or a racing) identical submit.
@@ -212,10 +262,55 @@ export class TasksService {
     }
   }
 
+  /**
+   * The tenant's tasks, newest first. Temporal's visibility store cannot sort by start time
+   * (no ORDER BY outside Elasticsearch), so the tenant's matching tasks are read and sorted here.
+   */
+  async list(
+    principal: Principal,
+    options: ListTasksOptions,
+  ): Promise<{ tasks: ListedTask[]; total: number }> {
+    // Tenant and session IDs are restricted to [A-Za-z0-9:_\-.], so they need no quoting.
+    const filters = [
+      `WorkflowType = '${TASK_WORKFLOW_TYPE}'`,
+      `TenantId = '${principal.tenantId}'`,
+    ];
+    if (options.sessionId) filters.push(`SessionId = '${options.sessionId}'`);
+    const matching = (await this.workflows.list(filters.join(' AND ')))
+      .map((execution): ListedTask => ({
+        taskId: execution.workflowId,
+        query: typeof execution.memo?.[MEMO_QUERY] === 'string' ? execution.memo[MEMO_QUERY] : '',
+        mode: typeof execution.memo?.[MEMO_MODE] === 'string' ? execution.memo[MEMO_MODE] : '',
+        status: listedStatus(execution),
+        createdAt: execution.startTime,
+        closedAt: execution.closeTime,
+      }))
+      .filter((task) => options.status === undefined || task.status === options.status)
+      .sort(
+        (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.taskId.localeCompare(b.taskId),
+      );
+    return {
+      tasks: matching.slice(options.offset, options.offset + options.limit),
+      total: matching.length,
+    };
+  }
+
   /** The task as its history tells it; another tenant's task does not exist. */
   async find(principal: Principal, taskId: string): Promise<TaskSnapshot> {
-    const task = snapshotFromHistory(taskId, await this.workflows.history(taskId));
-    if (!task || task.tenantId !== principal.tenantId) throw new TaskNotFoundError();
-    return task;
+    return (await this.read(principal, taskId)).task;
+  }
+
+  /** Every event of the task so far, oldest first. */
+  async events(principal: Principal, taskId: string): Promise<TaskEvent[]> {
+    return (await this.read(principal, taskId)).events;
+  }
+
+  private async read(
+    principal: Principal,
+    taskId: string,
+  ): Promise<{ task: TaskSnapshot; events: TaskEvent[] }> {
+    const history = readTaskHistory(taskId, await this.workflows.history(taskId));
+    if (!history || history.task.tenantId !== principal.tenantId) throw new TaskNotFoundError();
+    return history;
   }
 }

@@ -25,3 +25,7 @@ export function translateTemporalError(err: unknown): unknown {
   }
   return err;
 }
+
+/** Whether an unavailable error came from a deadline rather than an unreachable server. */
+export const isDeadline = (err: TaskServiceUnavailableError): boolean =>
+  grpcCode(err.cause) === DEADLINE_EXCEEDED;

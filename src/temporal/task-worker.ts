@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
 import { AppConfig } from '../config/app-config';
+import { registerSearchAttributes } from './search-attributes';
 
 export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
 
@@ -38,6 +39,8 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationBootstrap(): Promise<void> {
     const { address, namespace, taskQueue } = this.config.temporal;
     this.connection = await NativeConnection.connect({ address });
+    // The workflow sets TaskStatus, which Temporal rejects until it is registered.
+    await registerSearchAttributes(this.connection.operatorService, namespace);
     this.worker = await Worker.create({
       connection: this.connection,
       namespace,

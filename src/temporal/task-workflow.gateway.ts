@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import {
+  Client,
+  WorkflowExecutionAlreadyStartedError,
+  type WorkflowExecutionInfo,
+} from '@temporalio/client';
+import type { SearchAttributePair } from '@temporalio/common';
 import { AppConfig } from '../config/app-config';
-import type { HistoryEvent } from '../tasks/task-snapshot';
+import type { HistoryEvent } from '../tasks/task-history';
 import {
   CANCEL_SIGNAL,
   ControlRequest,
@@ -10,11 +15,14 @@ import {
   TaskInput,
 } from '../workflows/contract';
 import { TaskServiceUnavailableError } from '../tasks/errors';
-import { translateTemporalError } from './grpc-errors';
+import { isDeadline, translateTemporalError } from './grpc-errors';
+import { SearchAttributes } from './search-attributes';
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
 const HISTORY_PAGE_SIZE = 1000;
+/** Our side of a history long poll; Temporal answers an idle one after about 20 s. */
+const LONG_POLL_TIMEOUT_MS = 30_000;
 /** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
 const SETTLE_TIMEOUT_MS = 11_000;
 
@@ -43,6 +51,7 @@ export class TaskWorkflowGateway {
   constructor(
     private readonly client: Client,
     private readonly config: AppConfig,
+    private readonly searchAttributes: SearchAttributes,
   ) {}
 
   /** Starts the workflow; false when one with this ID exists already, open or closed. */
@@ -50,14 +59,17 @@ export class TaskWorkflowGateway {
     workflowId: string,
     input: TaskInput,
     memo: Record<string, unknown>,
+    searchAttributes: SearchAttributePair[],
   ): Promise<boolean> {
     try {
+      await this.call(() => this.searchAttributes.ensureRegistered());
       await this.call(() =>
         this.client.workflow.start(TASK_WORKFLOW_TYPE, {
           workflowId,
           taskQueue: this.config.temporal.taskQueue,
           args: [input],
           memo,
+          typedSearchAttributes: searchAttributes,
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         }),
       );
@@ -113,6 +125,55 @@ export class TaskWorkflowGateway {
       awaited = inFlight;
       waitUntil ??= Date.now() + SETTLE_TIMEOUT_MS;
     }
+  }
+
+  /**
+   * One page of history after `nextPageToken`, waiting (long-polling) for new events when there
+   * are none yet. No token in the answer: the workflow is closed and its history read to the end.
+   * Resolves to undefined when `signal` aborts the wait.
+   */
+  async historyPage(
+    workflowId: string,
+    nextPageToken: Uint8Array | undefined,
+    signal: AbortSignal,
+  ): Promise<{ events: HistoryEvent[]; nextPageToken?: Uint8Array } | undefined> {
+    for (;;) {
+      try {
+        const page = await this.client.connection.withAbortSignal(signal, () =>
+          this.call(
+            () =>
+              this.client.workflowService.getWorkflowExecutionHistory({
+                namespace: this.config.temporal.namespace,
+                execution: { workflowId },
+                nextPageToken,
+                maximumPageSize: HISTORY_PAGE_SIZE,
+                waitNewEvent: true,
+              }),
+            Date.now() + LONG_POLL_TIMEOUT_MS,
+          ),
+        );
+        return {
+          events: page.history?.events ?? [],
+          nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
+        };
+      } catch (err) {
+        if (signal.aborted) return undefined;
+        // The server answers an idle long poll by itself; ask again if our deadline came first.
+        if (err instanceof TaskServiceUnavailableError && isDeadline(err)) continue;
+        throw err;
+      }
+    }
+  }
+
+  /** Every execution that matches a visibility query. */
+  async list(query: string): Promise<WorkflowExecutionInfo[]> {
+    return this.call(async () => {
+      const executions: WorkflowExecutionInfo[] = [];
+      for await (const execution of this.client.workflow.list({ query })) {
+        executions.push(execution);
+      }
+      return executions;
+    });
   }
 
   async signal(

@@ -6,6 +6,7 @@ import {
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
 import { AppConfig } from '../config/app-config';
+import { SearchAttributes } from './search-attributes';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
 
 /** Closes the client's connection when the application shuts down. */
@@ -41,6 +42,7 @@ class TemporalClientCloser implements OnApplicationShutdown {
         }),
     },
     TemporalClientCloser,
+    SearchAttributes,
     TaskWorkflowGateway,
   ],
   exports: [TaskWorkflowGateway],

@@ -3,6 +3,7 @@
  * memo keys and the control-state rules. Both sides import this file, so it must stay free of
  * NestJS and Node built-ins (it is bundled into the workflow sandbox).
  */
+import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
@@ -63,6 +64,24 @@ export const MEMO_REQUEST_HASH = 'request_hash';
 /** Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. */
 export const MEMO_CONTROL = 'control';
 export const MEMO_PROGRESS = 'progress';
+
+/**
+ * Search attributes, for listing. The API registers them when missing. `TaskStatus` is kept by
+ * the workflow: absent until a worker picks the task up, then RUNNING or PAUSED.
+ */
+export const TENANT_ID_ATTRIBUTE = defineSearchAttributeKey(
+  'TenantId',
+  SearchAttributeType.KEYWORD,
+);
+export const SESSION_ID_ATTRIBUTE = defineSearchAttributeKey(
+  'SessionId',
+  SearchAttributeType.KEYWORD,
+);
+export const TASK_STATUS_ATTRIBUTE = defineSearchAttributeKey(
+  'TaskStatus',
+  SearchAttributeType.KEYWORD,
+);
+export const SEARCH_ATTRIBUTES = [TENANT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, TASK_STATUS_ATTRIBUTE];
 
 /** Where the workflow stands, as recorded in its memo. */
 export interface TaskProgress {

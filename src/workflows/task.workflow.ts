@@ -7,6 +7,7 @@ import {
   proxyActivities,
   setHandler,
   upsertMemo,
+  upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
 import {
@@ -17,6 +18,7 @@ import {
   MEMO_PROGRESS,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
+  TASK_STATUS_ATTRIBUTE,
   TaskInput,
   TaskProgress,
   applyControlSignal,
@@ -56,6 +58,11 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     cancelled: false,
   };
 
+  // For listing by status; the API's own reads fold the history and never lag behind this.
+  const recordListedStatus = (paused: boolean): void =>
+    upsertSearchAttributes([{ key: TASK_STATUS_ATTRIBUTE, value: paused ? 'PAUSED' : 'RUNNING' }]);
+  recordListedStatus(false);
+
   // The memo is readable through describe() and history without a worker; the query needs one.
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
@@ -66,6 +73,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     (request: unknown): void => {
       const next = applyControlSignal(control, name, toControlRequest(request), new Date());
       if (next === control) return;
+      if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
       control = next;
       upsertMemo({ [MEMO_CONTROL]: control });
     };

@@ -74,3 +74,14 @@ export class SubmitTaskResponseDto {
   @ApiProperty({ format: 'date-time' })
   created_at!: string;
 }
+
+export class SubmitTaskStreamResponseDto {
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' })
+  task_id!: string;
+
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' })
+  workflow_id!: string;
+
+  @ApiProperty({ example: '/api/v1/stream/sse?workflow_id=task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' })
+  stream_url!: string;
+}

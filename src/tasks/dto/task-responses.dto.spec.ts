@@ -1,5 +1,5 @@
 import { initialControlState } from '../../workflows/contract';
-import type { TaskSnapshot } from '../task-snapshot';
+import type { TaskSnapshot } from '../task-history';
 import { toTaskStatusResponse } from './task-responses.dto';
 
 const task = (change: Partial<TaskSnapshot>): TaskSnapshot => ({

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ControlState } from '../../workflows/contract';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
-import { TaskSnapshot, statusOf } from '../task-snapshot';
+import { TaskSnapshot, statusOf } from '../task-history';
 
 export class TaskStatusResponseDto {
   @ApiProperty() task_id!: string;

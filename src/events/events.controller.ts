@@ -1,0 +1,165 @@
+import {
+  BeforeApplicationShutdown,
+  Controller,
+  Get,
+  Headers,
+  Param,
+  Query,
+  Req,
+  Res,
+} from '@nestjs/common';
+import {
+  ApiHeader,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiParam,
+  ApiProduces,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { Request, Response } from 'express';
+import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import type { Principal } from '../auth/principal';
+import { InvalidInputError } from '../common/domain-error';
+import { ErrorResponseDto } from '../tasks/dto/task-responses.dto';
+import { TASK_EVENT_TYPES } from '../tasks/task-event';
+import { TaskIdPipe } from '../tasks/task-id.pipe';
+import { TasksService } from '../tasks/tasks.service';
+import { EventsQueryDto, SseQueryDto, StreamQueryDto } from './dto/event-queries.dto';
+import { TaskEventsResponseDto } from './dto/task-events-response.dto';
+import { streamEvents } from './sse-stream';
+import { TaskEventFeeds } from './task-event-feeds';
+
+const KNOWN_TYPES: ReadonlySet<string> = new Set(TASK_EVENT_TYPES);
+
+function parseTypes(types: string | undefined): ReadonlySet<string> | undefined {
+  if (types === undefined) return undefined;
+  const names = types.split(',').map((t) => t.trim());
+  const unknown = names.find((name) => !KNOWN_TYPES.has(name));
+  if (unknown !== undefined) {
+    throw new InvalidInputError(`Invalid types parameter: unknown event type "${unknown}"`);
+  }
+  return new Set(names);
+}
+
+function parseLastEventId(header: string | undefined, query: string | undefined): number {
+  const value = header ?? query;
+  if (value === undefined || value === '') return 0;
+  if (!/^\d{1,15}$/.test(value)) throw new InvalidInputError('Invalid last_event_id parameter');
+  return Number(value);
+}
+
+const STREAM_DESCRIPTION =
+  'Server-Sent Events: `id: <n>`, `event: <name>`, `data: <JSON>`. Events after the last event ' +
+  'id, then live ones, then `event: done` / `data: [DONE]` once the task is closed. ' +
+  'A `: ping` comment at least every 15 s.';
+
+const StreamDocs = () => [
+  ApiProduces('text/event-stream'),
+  ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this id' }),
+  ApiOkResponse({
+    description: STREAM_DESCRIPTION,
+    content: {
+      'text/event-stream': {
+        schema: { type: 'string' },
+        example:
+          'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n',
+      },
+    },
+  }),
+  ApiNotFoundResponse({ type: ErrorResponseDto }),
+];
+
+const applyAll =
+  (decorators: MethodDecorator[]): MethodDecorator =>
+  (target, key, descriptor) => {
+    for (const d of decorators) d(target, key, descriptor);
+  };
+
+@ApiTags('events')
+@Controller('api/v1')
+export class EventsController implements BeforeApplicationShutdown {
+  /** Open streams, ended when the server shuts down so clients reconnect elsewhere. */
+  private readonly open = new Set<AbortController>();
+
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly feeds: TaskEventFeeds,
+  ) {}
+
+  @Get('stream/sse')
+  @RequireScope('tasks:read', { allowQueryKey: true })
+  @ApiOperation({ operationId: 'streamEvents', summary: "Stream a task's events (SSE)" })
+  @applyAll(StreamDocs())
+  async sse(
+    @CurrentPrincipal() principal: Principal,
+    @Query() query: SseQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    if (query.workflow_id === undefined) throw new InvalidInputError('workflow_id is required');
+    const taskId = new TaskIdPipe().transform(query.workflow_id);
+    await this.stream(principal, taskId, query, lastEventId, req, res);
+  }
+
+  @Get('tasks/:id/stream')
+  @RequireScope('tasks:read', { allowQueryKey: true })
+  @ApiOperation({ operationId: 'streamTaskEvents', summary: "Stream a task's events (SSE)" })
+  @ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)' })
+  @applyAll(StreamDocs())
+  async taskStream(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', TaskIdPipe) taskId: string,
+    @Query() query: StreamQueryDto,
+    @Headers('last-event-id') lastEventId: string | undefined,
+    @Req() req: Request,
+    @Res() res: Response,
+  ): Promise<void> {
+    await this.stream(principal, taskId, query, lastEventId, req, res);
+  }
+
+  @Get('tasks/:id/events')
+  @RequireScope('tasks:read')
+  @ApiOperation({ operationId: 'listTaskEvents', summary: "A task's event history, oldest first" })
+  @ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)' })
+  @ApiOkResponse({ type: TaskEventsResponseDto })
+  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  async events(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', TaskIdPipe) taskId: string,
+    @Query() query: EventsQueryDto,
+  ): Promise<TaskEventsResponseDto> {
+    const offset = query.offset ?? 0;
+    const all = await this.tasks.events(principal, taskId);
+    const events = all.slice(offset, offset + (query.limit ?? 50));
+    return { events, count: events.length };
+  }
+
+  beforeApplicationShutdown(): void {
+    for (const stream of this.open) stream.abort();
+  }
+
+  private async stream(
+    principal: Principal,
+    taskId: string,
+    query: StreamQueryDto,
+    lastEventId: string | undefined,
+    req: Request,
+    res: Response,
+  ): Promise<void> {
+    // Everything that can fail as JSON fails before the first stream byte.
+    const types = parseTypes(query.types);
+    const after = parseLastEventId(lastEventId, query.last_event_id);
+    await this.tasks.find(principal, taskId);
+
+    const abort = new AbortController();
+    this.open.add(abort);
+    req.on('close', () => abort.abort());
+    try {
+      await streamEvents(res, this.feeds.follow(taskId), { after, types, signal: abort.signal });
+    } finally {
+      this.open.delete(abort);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import type { Response } from 'express';
+import { BehaviorSubject } from 'rxjs';
+import type { TaskEvent } from '../tasks/task-event';
+import { HEARTBEAT_MS, streamEvents } from './sse-stream';
+import type { FeedState } from './task-event-feeds';
+
+/** A response whose socket accepts `capacity` writes before it needs a drain. */
+class FakeResponse extends EventEmitter {
+  readonly chunks: string[] = [];
+  ended = false;
+  capacity = Infinity;
+  status = jest.fn(() => this);
+  setHeader = jest.fn();
+  flushHeaders = jest.fn();
+
+  write(chunk: string): boolean {
+    this.chunks.push(chunk);
+    return this.chunks.length < this.capacity;
+  }
+
+  end(): void {
+    this.ended = true;
+  }
+
+  drain(more: number): void {
+    this.capacity = this.chunks.length + more;
+    this.emit('drain');
+  }
+}
+
+const event = (seq: number): TaskEvent => ({
+  workflow_id: 'task-1',
+  type: 'PROGRESS',
+  message: `m${seq}`,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  seq,
+});
+
+const flush = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('streamEvents', () => {
+  it('writes no more while the socket is full, and goes on after drain without losing events', async () => {
+    const events = [event(1), event(2), event(3)];
+    const feed = new BehaviorSubject<FeedState>({ events, closed: true });
+    const res = new FakeResponse();
+    res.capacity = 1;
+
+    const done = streamEvents(res as unknown as Response, feed, {
+      after: 0,
+      signal: new AbortController().signal,
+    });
+    await flush();
+    expect(res.chunks).toHaveLength(1);
+
+    res.drain(10);
+    await done;
+    expect(res.chunks).toEqual([
+      `id: 1\nevent: PROGRESS\ndata: ${JSON.stringify(event(1))}\n\n`,
+      `id: 2\nevent: PROGRESS\ndata: ${JSON.stringify(event(2))}\n\n`,
+      `id: 3\nevent: PROGRESS\ndata: ${JSON.stringify(event(3))}\n\n`,
+      'event: done\ndata: [DONE]\n\n',
+    ]);
+    expect(res.ended).toBe(true);
+  });
+
+  it('sends live events as the feed grows, skips those up to `after`, and pings while idle', async () => {
+    jest.useFakeTimers();
+    try {
+      const events: TaskEvent[] = [event(1), event(2)];
+      const feed = new BehaviorSubject<FeedState>({ events, closed: false });
+      const res = new FakeResponse();
+      const abort = new AbortController();
+
+      const done = streamEvents(res as unknown as Response, feed, {
+        after: 1,
+        signal: abort.signal,
+      });
+      await jest.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      expect(res.chunks).toEqual([expect.stringContaining('id: 2\n'), ': ping\n\n']);
+
+      events.push(event(3));
+      feed.next({ events, closed: false });
+      await jest.advanceTimersByTimeAsync(0);
+      expect(res.chunks.at(-1)).toContain('id: 3\n');
+
+      abort.abort();
+      await done;
+      expect(res.ended).toBe(true);
+      expect(res.chunks.at(-1)).not.toContain('[DONE]');
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('ends the response when the feed fails', async () => {
+    const feed = new BehaviorSubject<FeedState>({ events: [], closed: false });
+    const res = new FakeResponse();
+    const done = streamEvents(res as unknown as Response, feed, {
+      after: 0,
+      signal: new AbortController().signal,
+    });
+    feed.error(new Error('Temporal went away'));
+    await expect(done).rejects.toThrow('Temporal went away');
+    expect(res.ended).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform, Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { TASK_STATUSES, TaskStatus } from '../task-status';
+
+/** `running`, `RUNNING` and `TASK_STATUS_RUNNING` all name TASK_STATUS_RUNNING. */
+const normalizeStatus = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? `TASK_STATUS_${value.toUpperCase().replace(/^TASK_STATUS_/, '')}`
+    : value;
+
+export class ListTasksQueryDto {
+  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @IsOptional()
+  @Type(() => Number)
+  @Max(100, { message: 'Invalid limit parameter' })
+  @Min(1, { message: 'Invalid limit parameter' })
+  @IsInt({ message: 'Invalid limit parameter' })
+  limit?: number;
+
+  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @IsOptional()
+  @Type(() => Number)
+  @Min(0, { message: 'Invalid offset parameter' })
+  @IsInt({ message: 'Invalid offset parameter' })
+  offset?: number;
+
+  @ApiPropertyOptional({
+    description: 'A task status, with or without the TASK_STATUS_ prefix, any case',
+    example: 'running',
+  })
+  @IsOptional()
+  @Transform(normalizeStatus)
+  @IsIn(TASK_STATUSES, { message: 'Invalid status value' })
+  status?: TaskStatus;
+
+  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9:_\\-.]{1,128}$' })
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
+  @IsString({ message: 'Invalid session_id format' })
+  session_id?: string;
+}
+
+export class TaskListItemDto {
+  @ApiProperty() task_id!: string;
+  @ApiProperty() query!: string;
+  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
+  @ApiProperty() mode!: string;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+  @ApiPropertyOptional({ format: 'date-time', description: 'Present once the task is closed' })
+  completed_at?: string;
+}
+
+export class ListTasksResponseDto {
+  @ApiProperty({ type: [TaskListItemDto], description: 'Newest first' })
+  tasks!: TaskListItemDto[];
+
+  @ApiProperty({ description: 'Tasks matching the filters, over all pages' })
+  total_count!: number;
+}

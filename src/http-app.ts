@@ -1,7 +1,7 @@
 import { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { json, type RequestHandler } from 'express';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/auth.decorators';
 import { InvalidInputError, PayloadTooLargeError } from './common/domain-error';
@@ -42,7 +42,8 @@ function jsonBodyParser(): RequestHandler {
     });
 }
 
-function setUpOpenApi(app: INestApplication): void {
+/** The OpenAPI document of the app's routes, as served at /openapi.json. */
+export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
   const config = new DocumentBuilder()
     .setTitle('Task control API')
     .setDescription('Submit, watch, pause, resume and cancel long-running tasks on Temporal.')
@@ -50,8 +51,11 @@ function setUpOpenApi(app: INestApplication): void {
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, BEARER_SCHEME)
     .build();
-  const document = SwaggerModule.createDocument(app, config);
-  SwaggerModule.setup('docs', app, document, {
+  return SwaggerModule.createDocument(app, config);
+}
+
+function setUpOpenApi(app: INestApplication): void {
+  SwaggerModule.setup('docs', app, buildOpenApiDocument(app), {
     jsonDocumentUrl: 'openapi.json',
     swaggerOptions: { persistAuthorization: true },
   });

@@ -267,6 +267,17 @@ describe('task API', () => {
     });
   });
 
+  describe('methods', () => {
+    it('answers 405 with Allow for a method a known path does not take', async () => {
+      const res = await api.request('DELETE', '/api/v1/tasks/task-123');
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET');
+      expect(res.body).toEqual({ error: 'Method DELETE not allowed; use GET' });
+      const patch = await api.request('PATCH', '/health', { key: null });
+      expect([patch.status, patch.headers.get('allow')]).toEqual([405, 'GET']);
+    });
+  });
+
   describe('operations', () => {
     it('GET /health answers without a key', async () => {
       const res = await api.request('GET', '/health', { key: null });

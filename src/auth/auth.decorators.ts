@@ -11,6 +11,7 @@ import {
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ErrorResponseDto } from '../common/api-responses';
 import type { Principal, Scope } from './principal';
 
 export const AUTH_METADATA = 'task-api:auth';
@@ -36,11 +37,13 @@ export const RequireScope = (scope: Scope, options: { allowQueryKey?: boolean } 
     ApiBearerAuth(BEARER_SCHEME),
     ApiUnauthorizedResponse({
       description: 'Missing, unknown, expired or revoked key',
-      schema: { example: { error: 'Unauthorized' } },
+      type: ErrorResponseDto,
+      example: { error: 'Unauthorized' },
     }),
     ApiForbiddenResponse({
       description: `The key lacks the ${scope} scope`,
-      schema: { example: { error: 'Forbidden' } },
+      type: ErrorResponseDto,
+      example: { error: 'Forbidden' },
     }),
   );
 

@@ -26,7 +26,7 @@ function respond(exception: unknown): { status: number; body: unknown; ended: bo
     },
   };
   const host = {
-    switchToHttp: () => ({ getResponse: () => response }),
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }),
   } as unknown as ArgumentsHost;
   new HttpErrorFilter().catch(exception, host);
   return sent;

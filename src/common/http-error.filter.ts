@@ -5,9 +5,10 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  NotFoundException,
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
 import { DomainError, DomainErrorCode } from './domain-error';
 
 export interface ErrorResponse {
@@ -40,6 +41,28 @@ const DOMAIN_ERRORS: Record<
   TASK_SERVICE_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, body: errorBody },
 };
 
+interface RouteLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+  match(path: string): unknown;
+}
+
+/**
+ * Methods the app routes for the request's path, when no route matched its method. As in
+ * OpenAPI, a literal path (/api/v1/tasks/stream) hides the templated ones it also matches.
+ */
+function allowedMethods(request: Request): string[] {
+  if (!request?.app || (request as { route?: unknown }).route) return [];
+  const router = (request.app as unknown as { router?: { stack: RouteLayer[] } }).router;
+  const routes = (router?.stack ?? []).flatMap((layer) =>
+    layer.route && layer.match(request.path) ? [layer.route] : [],
+  );
+  const literal = routes.filter((route) => !route.path.includes(':'));
+  const methods = (literal.length > 0 ? literal : routes).flatMap((route) =>
+    Object.keys(route.methods).map((m) => m.toUpperCase()),
+  );
+  return [...new Set(methods)];
+}
+
 function httpExceptionMessage(exception: HttpException): string {
   const response = exception.getResponse();
   if (typeof response === 'string') return response;
@@ -58,6 +81,16 @@ export class HttpErrorFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
+    const request = host.switchToHttp().getRequest<Request>();
+    const allowed = exception instanceof NotFoundException ? allowedMethods(request) : [];
+    if (allowed.length > 0 && !response.headersSent) {
+      // The path exists, the method does not.
+      response.setHeader('Allow', allowed.join(', '));
+      response.status(HttpStatus.METHOD_NOT_ALLOWED).json({
+        error: `Method ${request.method} not allowed; use ${allowed.join(', ')}`,
+      });
+      return;
+    }
     const { status, body } = this.toResponse(exception);
     if (response.headersSent) {
       // A stream already started: the status is gone, so end it rather than corrupt it.

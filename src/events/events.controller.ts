@@ -8,24 +8,21 @@ import {
   Req,
   Res,
 } from '@nestjs/common';
-import {
-  ApiHeader,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiParam,
-  ApiProduces,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
-import { ErrorResponseDto } from '../tasks/dto/task-responses.dto';
+import { ApiCommonErrors, ApiError } from '../common/api-responses';
 import { TASK_EVENT_TYPES } from '../tasks/task-event';
-import { TaskIdPipe } from '../tasks/task-id.pipe';
+import { ApiTaskIdParam, TaskIdPipe } from '../tasks/task-id.pipe';
 import { TasksService } from '../tasks/tasks.service';
-import { EventsQueryDto, SseQueryDto, StreamQueryDto } from './dto/event-queries.dto';
+import {
+  EventsQueryDto,
+  LAST_EVENT_ID_PATTERN,
+  SseQueryDto,
+  StreamQueryDto,
+} from './dto/event-queries.dto';
 import { TaskEventsResponseDto } from './dto/task-events-response.dto';
 import { streamEvents } from './sse-stream';
 import { TaskEventFeeds } from './task-event-feeds';
@@ -42,10 +39,13 @@ function parseTypes(types: string | undefined): ReadonlySet<string> | undefined 
   return new Set(names);
 }
 
+/** Empty means none, as browsers send it before the first event. */
 function parseLastEventId(header: string | undefined, query: string | undefined): number {
-  const value = header ?? query;
-  if (value === undefined || value === '') return 0;
-  if (!/^\d{1,15}$/.test(value)) throw new InvalidInputError('Invalid last_event_id parameter');
+  const value = header || query;
+  if (!value) return 0;
+  if (!LAST_EVENT_ID_PATTERN.test(value)) {
+    throw new InvalidInputError('Invalid last_event_id parameter');
+  }
   return Number(value);
 }
 
@@ -56,18 +56,37 @@ const STREAM_DESCRIPTION =
 
 const StreamDocs = () => [
   ApiProduces('text/event-stream'),
-  ApiHeader({ name: 'Last-Event-ID', required: false, description: 'Resume after this id' }),
+  ApiHeader({
+    name: 'Last-Event-ID',
+    required: false,
+    description: 'Resume after this id (wins over `last_event_id`)',
+    schema: { type: 'string', pattern: LAST_EVENT_ID_PATTERN.source },
+  }),
   ApiOkResponse({
     description: STREAM_DESCRIPTION,
     content: {
       'text/event-stream': {
-        schema: { type: 'string' },
+        // Schema of one event, as an SSE client parses it.
+        schema: {
+          type: 'object',
+          required: ['event', 'data'],
+          properties: {
+            id: { type: 'string', pattern: '^[1-9][0-9]*$' },
+            event: { type: 'string', enum: [...TASK_EVENT_TYPES, 'done'] },
+            data: { type: 'string', description: 'One-line JSON event object, or [DONE]' },
+          },
+        },
         example:
           'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n',
       },
     },
   }),
-  ApiNotFoundResponse({ type: ErrorResponseDto }),
+  ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' }),
+  ApiError(400, 'A bad parameter, before any stream byte', {
+    types: 'Invalid types parameter: unknown event type "x"',
+    last_event_id: 'Invalid last_event_id parameter',
+    workflow_id: 'workflow_id is required',
+  }),
 ];
 
 const applyAll =
@@ -77,6 +96,7 @@ const applyAll =
   };
 
 @ApiTags('events')
+@ApiCommonErrors()
 @Controller('api/v1')
 export class EventsController implements BeforeApplicationShutdown {
   /** Open streams, ended when the server shuts down so clients reconnect elsewhere. */
@@ -106,7 +126,7 @@ export class EventsController implements BeforeApplicationShutdown {
   @Get('tasks/:id/stream')
   @RequireScope('tasks:read', { allowQueryKey: true })
   @ApiOperation({ operationId: 'streamTaskEvents', summary: "Stream a task's events (SSE)" })
-  @ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)' })
+  @ApiTaskIdParam()
   @applyAll(StreamDocs())
   async taskStream(
     @CurrentPrincipal() principal: Principal,
@@ -122,9 +142,13 @@ export class EventsController implements BeforeApplicationShutdown {
   @Get('tasks/:id/events')
   @RequireScope('tasks:read')
   @ApiOperation({ operationId: 'listTaskEvents', summary: "A task's event history, oldest first" })
-  @ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)' })
+  @ApiTaskIdParam()
   @ApiOkResponse({ type: TaskEventsResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' })
+  @ApiError(400, 'A bad query parameter', {
+    limit: 'Invalid limit parameter',
+    offset: 'Invalid offset parameter',
+  })
   async events(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) taskId: string,

@@ -1,4 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
+import { ApiParam } from '@nestjs/swagger';
 import { InvalidInputError } from '../common/domain-error';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9:_\-.]{1,128}$/;
@@ -11,3 +12,12 @@ export class TaskIdPipe implements PipeTransform<string, string> {
     return value;
   }
 }
+
+/** Documents the `id` path parameter with the same rule the pipe enforces. */
+export const ApiTaskIdParam = () =>
+  ApiParam({
+    name: 'id',
+    description: 'Task ID (Temporal workflow ID)',
+    example: 'task-123',
+    schema: { type: 'string', pattern: TASK_ID_PATTERN.source, minLength: 1, maxLength: 128 },
+  });

@@ -1,19 +1,18 @@
 import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
-  ApiBadRequestResponse,
-  ApiConflictResponse,
+  ApiBody,
   ApiCreatedResponse,
   ApiHeader,
-  ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
-  ApiParam,
+  ApiResponse,
   ApiTags,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
+import { ApiCommonErrors, ApiError } from '../common/api-responses';
 import { ControlRequestDto } from './dto/control-request.dto';
 import { ListTasksQueryDto, ListTasksResponseDto } from './dto/list-tasks.dto';
 import {
@@ -24,19 +23,46 @@ import {
 import {
   ControlAcceptedResponseDto,
   ControlStateResponseDto,
-  ErrorResponseDto,
   TaskStatusResponseDto,
   TerminalStateResponseDto,
   toTaskStatusResponse,
 } from './dto/task-responses.dto';
-import { TaskIdPipe } from './task-id.pipe';
+import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { SubmittedTask, TasksService } from './tasks.service';
 
-const TaskIdParam = () =>
-  ApiParam({ name: 'id', description: 'Task ID (Temporal workflow ID)', example: 'task-123' });
+const TaskNotFound = () =>
+  ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' });
+
+/** The optional `{"reason"}` body of pause, resume and cancel, with the seed page's example. */
+const ControlBody = () =>
+  ApiBody({
+    type: ControlRequestDto,
+    required: false,
+    examples: { reason: { value: { reason: 'User approved continuation' } } },
+  });
+
+const Accepted = (message: string) =>
+  ApiAcceptedResponse({
+    type: ControlAcceptedResponseDto,
+    example: { success: true, message, task_id: 'task-123' },
+  });
+
+const SUBMITTED_HEADERS = {
+  'X-Workflow-ID': { description: 'The task ID', schema: { type: 'string' } },
+  'X-Session-ID': { description: 'The session ID, given or generated', schema: { type: 'string' } },
+};
+
+const IdempotencyKeyHeader = () =>
+  ApiHeader({
+    name: 'Idempotency-Key',
+    required: false,
+    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', maxLength: 255 },
+    description:
+      'The same key with the same body within 24 h gives the same task, never a second one',
+  });
 
 @ApiTags('tasks')
-@ApiBadRequestResponse({ type: ErrorResponseDto, description: 'Bad input; the message names it' })
+@ApiCommonErrors()
 @Controller('api/v1/tasks')
 export class TasksController {
   constructor(private readonly tasks: TasksService) {}
@@ -45,8 +71,15 @@ export class TasksController {
   @HttpCode(200)
   @RequireScope('tasks:write')
   @ApiOperation({ operationId: 'submitTask', summary: 'Submit a task' })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiOkResponse({ type: SubmitTaskResponseDto })
+  @IdempotencyKeyHeader()
+  @ApiOkResponse({ type: SubmitTaskResponseDto, headers: SUBMITTED_HEADERS })
+  @ApiError(400, 'Bad input; the message names the problem', {
+    query_required: 'Query is required',
+    malformed: 'Invalid request body: Unexpected end of JSON input',
+  })
+  @ApiError(422, 'The Idempotency-Key was used with another body', {
+    idempotency: 'Idempotency-Key was already used with a different request',
+  })
   async submit(
     @CurrentPrincipal() principal: Principal,
     @Body() body: SubmitTaskDto,
@@ -70,8 +103,17 @@ export class TasksController {
     summary: 'Submit a task and get the URL of its event stream',
     description: 'A client that connects to `stream_url` afterwards still receives every event.',
   })
-  @ApiHeader({ name: 'Idempotency-Key', required: false })
-  @ApiCreatedResponse({ type: SubmitTaskStreamResponseDto })
+  @IdempotencyKeyHeader()
+  @ApiCreatedResponse({
+    type: SubmitTaskStreamResponseDto,
+    headers: {
+      ...SUBMITTED_HEADERS,
+      Link: { description: '`<stream_url>; rel=stream`', schema: { type: 'string' } },
+    },
+  })
+  @ApiError(422, 'The Idempotency-Key was used with another body', {
+    idempotency: 'Idempotency-Key was already used with a different request',
+  })
   async submitAndStream(
     @CurrentPrincipal() principal: Principal,
     @Body() body: SubmitTaskDto,
@@ -88,6 +130,12 @@ export class TasksController {
   @RequireScope('tasks:read')
   @ApiOperation({ operationId: 'listTasks', summary: "The caller's tasks, newest first" })
   @ApiOkResponse({ type: ListTasksResponseDto })
+  @ApiError(400, 'A bad query parameter', {
+    limit: 'Invalid limit parameter',
+    offset: 'Invalid offset parameter',
+    status: 'Invalid status value',
+    session: 'Invalid session_id format',
+  })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListTasksQueryDto,
@@ -114,9 +162,12 @@ export class TasksController {
   @Get(':id')
   @RequireScope('tasks:read')
   @ApiOperation({ operationId: 'getTask', summary: "A task's status and result" })
-  @TaskIdParam()
-  @ApiOkResponse({ type: TaskStatusResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @ApiTaskIdParam()
+  @ApiOkResponse({
+    type: TaskStatusResponseDto,
+    headers: { 'X-Workflow-ID': SUBMITTED_HEADERS['X-Workflow-ID'] },
+  })
+  @TaskNotFound()
   async status(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
@@ -135,10 +186,17 @@ export class TasksController {
     summary: 'Pause a task at its next checkpoint',
     description: 'An activity already running finishes first.',
   })
-  @TaskIdParam()
-  @ApiAcceptedResponse({ type: ControlAcceptedResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Closed or already paused' })
+  @ApiTaskIdParam()
+  @ControlBody()
+  @Accepted('Pause signal sent')
+  @TaskNotFound()
+  @ApiError(409, 'Failed precondition: the task is closed or already paused', {
+    completed: 'cannot pause completed task',
+    failed: 'cannot pause failed task',
+    cancelled: 'cannot pause cancelled task',
+    timed_out: 'cannot pause timed out task',
+    paused: 'task is already paused',
+  })
   async pause(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
@@ -156,10 +214,17 @@ export class TasksController {
     summary: 'Resume a previously paused task',
     description: 'The task continues from the checkpoint where it stopped.',
   })
-  @TaskIdParam()
-  @ApiAcceptedResponse({ type: ControlAcceptedResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: ErrorResponseDto, description: 'Closed or not paused' })
+  @ApiTaskIdParam()
+  @ControlBody()
+  @Accepted('Resume signal sent')
+  @TaskNotFound()
+  @ApiError(409, 'Failed precondition: cannot resume task in invalid state', {
+    completed: 'cannot resume completed task',
+    failed: 'cannot resume failed task',
+    cancelled: 'cannot resume cancelled task',
+    timed_out: 'cannot resume timed out task',
+    not_paused: 'task is not paused',
+  })
   async resume(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
@@ -173,10 +238,15 @@ export class TasksController {
   @HttpCode(202)
   @RequireScope('tasks:write')
   @ApiOperation({ operationId: 'cancelTask', summary: 'Cancel a task' })
-  @TaskIdParam()
-  @ApiAcceptedResponse({ type: ControlAcceptedResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
-  @ApiConflictResponse({ type: TerminalStateResponseDto, description: 'Already closed' })
+  @ApiTaskIdParam()
+  @ControlBody()
+  @Accepted('Task cancelled successfully')
+  @TaskNotFound()
+  @ApiResponse({
+    status: 409,
+    description: 'The task is already closed',
+    type: TerminalStateResponseDto,
+  })
   async cancel(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
@@ -189,9 +259,9 @@ export class TasksController {
   @Get(':id/control-state')
   @RequireScope('tasks:read')
   @ApiOperation({ operationId: 'getTaskControlState', summary: "A task's pause and cancel state" })
-  @TaskIdParam()
+  @ApiTaskIdParam()
   @ApiOkResponse({ type: ControlStateResponseDto })
-  @ApiNotFoundResponse({ type: ErrorResponseDto })
+  @TaskNotFound()
   async controlState(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,

@@ -1,5 +1,6 @@
 import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../src/app.module';
+import { DEVELOPMENT_KEY } from '../../src/auth/key-store';
 import { loadConfig } from '../../src/config/app-config';
 import { createHttpApp } from '../../src/http-app';
 import { E2E_TASK_QUEUE, temporalAddress } from './e2e-env';
@@ -91,23 +92,30 @@ export class TestApi extends ApiClient {
   private constructor(
     private readonly app: INestApplication,
     baseUrl: string,
+    defaultKey: string,
   ) {
-    super(baseUrl);
+    super(baseUrl, defaultKey);
   }
 
   /** Starts the API on a free port against the run's Temporal. */
   static async start(
-    options: { taskQueue?: string; temporalAddress?: string } = {},
+    options: {
+      taskQueue?: string;
+      temporalAddress?: string;
+      /** No key file: development mode, where the documented example key works. */
+      developmentKey?: boolean;
+    } = {},
   ): Promise<TestApi> {
     const config = loadConfig({
-      NODE_ENV: 'test',
+      NODE_ENV: options.developmentKey ? 'development' : 'test',
       TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
-      API_KEYS_FILE: writeKeysFile(),
+      API_KEYS_FILE: options.developmentKey ? undefined : writeKeysFile(),
     });
     const app = await createHttpApp(AppModule.forRoot(config), ['error']);
     await app.listen(0, '127.0.0.1');
-    return new TestApi(app, await app.getUrl());
+    const key = options.developmentKey ? DEVELOPMENT_KEY : KEYS.acmeWriter;
+    return new TestApi(app, await app.getUrl(), key);
   }
 
   async close(): Promise<void> {

@@ -1,12 +1,18 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { TASK_EVENT_TYPES } from '../../tasks/task-event';
+
+/** Up to 15 digits, or empty (no last event). */
+export const LAST_EVENT_ID_PATTERN = /^\d{0,15}$/;
+
+const EVENT_NAME = `(${TASK_EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})`;
 
 export class StreamQueryDto {
   @ApiPropertyOptional({
     description: `Comma-separated event names to send (${TASK_EVENT_TYPES.join(', ')})`,
     example: 'workflow.paused,workflow.resumed',
+    pattern: `^${EVENT_NAME}(,${EVENT_NAME})*$`,
   })
   @IsOptional()
   @IsString({ message: 'Invalid types parameter' })
@@ -14,10 +20,10 @@ export class StreamQueryDto {
 
   @ApiPropertyOptional({
     description: 'Send only events with a greater id (the `Last-Event-ID` header wins)',
-    minimum: 0,
+    pattern: LAST_EVENT_ID_PATTERN.source,
   })
   @IsOptional()
-  @Matches(/^\d{1,15}$/, { message: 'Invalid last_event_id parameter' })
+  @Matches(LAST_EVENT_ID_PATTERN, { message: 'Invalid last_event_id parameter' })
   @IsString({ message: 'Invalid last_event_id parameter' })
   last_event_id?: string;
 
@@ -30,14 +36,18 @@ export class StreamQueryDto {
 }
 
 export class SseQueryDto extends StreamQueryDto {
-  @ApiPropertyOptional({ description: 'Task ID (required)', example: 'task-123' })
+  @ApiProperty({
+    description: 'Task ID',
+    example: 'task-123',
+    pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
+  })
   @IsOptional()
   @IsString({ message: 'Invalid task ID format' })
   workflow_id?: string;
 }
 
 export class EventsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 200, default: 50 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
   @IsOptional()
   @Type(() => Number)
   @Max(200, { message: 'Invalid limit parameter' })
@@ -45,7 +55,7 @@ export class EventsQueryDto {
   @IsInt({ message: 'Invalid limit parameter' })
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @Min(0, { message: 'Invalid offset parameter' })

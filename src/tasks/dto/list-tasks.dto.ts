@@ -10,7 +10,7 @@ const normalizeStatus = ({ value }: { value: unknown }): unknown =>
     : value;
 
 export class ListTasksQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @Max(100, { message: 'Invalid limit parameter' })
@@ -18,7 +18,7 @@ export class ListTasksQueryDto {
   @IsInt({ message: 'Invalid limit parameter' })
   limit?: number;
 
-  @ApiPropertyOptional({ minimum: 0, default: 0 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
   @IsOptional()
   @Type(() => Number)
   @Min(0, { message: 'Invalid offset parameter' })
@@ -26,7 +26,14 @@ export class ListTasksQueryDto {
   offset?: number;
 
   @ApiPropertyOptional({
-    description: 'A task status, with or without the TASK_STATUS_ prefix, any case',
+    description:
+      'A task status, with or without the TASK_STATUS_ prefix, in any case (`running`, ' +
+      '`RUNNING` and `TASK_STATUS_RUNNING` are the same)',
+    type: String,
+    enum: [
+      ...TASK_STATUSES,
+      ...TASK_STATUSES.map((s) => s.replace('TASK_STATUS_', '').toLowerCase()),
+    ],
     example: 'running',
   })
   @IsOptional()

@@ -17,7 +17,9 @@ export const MAX_CONTEXT_BYTES = 64 * 1024;
 /** Body of `POST /api/v1/tasks`; unknown fields are ignored, known ones validated strictly. */
 export class SubmitTaskDto {
   @ApiProperty({
-    description: 'What the task should do',
+    description: 'What the task should do; not blank',
+    minLength: 1,
+    pattern: '\\S',
     maxLength: MAX_QUERY_LENGTH,
     example: 'Summarize the quarterly report',
   })
@@ -65,7 +67,7 @@ export class SubmitTaskResponseDto {
   @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' })
   task_id!: string;
 
-  @ApiProperty({ example: 'TASK_STATUS_QUEUED' })
+  @ApiProperty({ enum: ['TASK_STATUS_QUEUED'], example: 'TASK_STATUS_QUEUED' })
   status!: TaskStatus;
 
   @ApiProperty({ example: 'Task submitted successfully' })

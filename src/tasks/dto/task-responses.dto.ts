@@ -76,10 +76,6 @@ export class ControlStateResponseDto implements ControlState {
   cancelled_by!: string;
 }
 
-export class ErrorResponseDto {
-  @ApiProperty({ example: 'Task not found' }) error!: string;
-}
-
 export class TerminalStateResponseDto {
   @ApiProperty({ example: false }) success!: boolean;
   @ApiProperty({ example: 'Task is already in terminal state: COMPLETED' }) message!: string;

@@ -1,0 +1,48 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiExtraModels, ApiProperty, ApiResponse, getSchemaPath } from '@nestjs/swagger';
+
+/** Every error body: `{"error": "<message>"}`. */
+export class ErrorResponseDto {
+  @ApiProperty({ example: 'Task not found' }) error!: string;
+}
+
+export class InternalErrorResponseDto {
+  @ApiProperty({ example: 'Internal server error' }) error!: string;
+  @ApiProperty({ description: 'Quote it when reporting the problem; it is in the server log' })
+  error_id!: string;
+}
+
+/** One documented error status with its example bodies, keyed by a short name. */
+export const ApiError = (status: number, description: string, examples: Record<string, string>) =>
+  applyDecorators(
+    ApiExtraModels(ErrorResponseDto),
+    ApiResponse({
+      status,
+      description,
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(ErrorResponseDto) },
+          examples: Object.fromEntries(
+            Object.entries(examples).map(([name, error]) => [name, { value: { error } }]),
+          ),
+        },
+      },
+    }),
+  );
+
+/** The errors any task route may answer, whatever it does (api.md, "Errors every route may return"). */
+export const ApiCommonErrors = () =>
+  applyDecorators(
+    ApiError(400, 'Bad input; the message names the problem', {
+      invalid_id: 'Invalid task ID format',
+    }),
+    ApiError(413, 'Request body over 1 MiB', {
+      too_large: 'Request body too large: the limit is 1 MiB',
+    }),
+    ApiError(503, 'Temporal cannot be reached', { unavailable: 'Task service unavailable' }),
+    ApiResponse({
+      status: 500,
+      description: 'A bug: reported with an id that is also logged',
+      type: InternalErrorResponseDto,
+    }),
+  );

@@ -3,12 +3,12 @@
  * server persisted under DATA_DIR, then a worker and the API, in one process tree.
  */
 import 'reflect-metadata';
-import { DynamicModule, INestApplication, Logger, Module } from '@nestjs/common';
+import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { AppConfig, configFromEnvironment } from './config/app-config';
 import { createHttpApp } from './http-app';
-import { exitOnStartupError } from './startup';
+import { exitOnSignals, exitOnStartupError } from './startup';
 import { DevServer, startDevServer } from './temporal/dev-server';
 import { installTemporalRuntime } from './temporal/runtime';
 import { resolveTemporalCli } from './temporal/temporal-cli';
@@ -40,25 +40,6 @@ async function startTemporal(config: AppConfig): Promise<DevServer> {
   });
 }
 
-/** Stop in order: API and worker first, Temporal last. A second signal forces the exit. */
-function stopOnSignals(app: INestApplication, server: DevServer | undefined): void {
-  let stopping = false;
-  const stop = async (signal: string): Promise<void> => {
-    if (stopping) {
-      logger.warn(`${signal} again: exiting at once`);
-      process.exit(1);
-    }
-    stopping = true;
-    logger.log(`${signal}: shutting down`);
-    await app.close();
-    await server?.stop();
-    process.exit(process.exitCode ?? 0);
-  };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.on(signal, () => void stop(signal));
-  }
-}
-
 async function bootstrap(): Promise<void> {
   installTemporalRuntime();
   let config = configFromEnvironment();
@@ -66,7 +47,7 @@ async function bootstrap(): Promise<void> {
   if (server) config = config.withTemporalAddress(server.address);
   try {
     const app = await createHttpApp(EmbeddedModule.forRoot(config));
-    stopOnSignals(app, server);
+    exitOnSignals(app, async () => server?.stop());
     await app.listen(config.port);
   } catch (err) {
     await server?.stop();

@@ -2,7 +2,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { configFromEnvironment } from './config/app-config';
-import { exitOnStartupError } from './startup';
+import { exitOnSignals, exitOnStartupError } from './startup';
 import { installTemporalRuntime } from './temporal/runtime';
 import { WorkerModule } from './worker.module';
 
@@ -14,7 +14,7 @@ async function bootstrap(): Promise<void> {
       logger: ['error', 'warn', 'log'],
     },
   );
-  app.enableShutdownHooks();
+  exitOnSignals(app);
 }
 
 bootstrap().catch(exitOnStartupError);

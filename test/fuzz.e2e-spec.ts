@@ -23,35 +23,41 @@ describe('schemathesis against /openapi.json', () => {
     await stack?.process.stop();
   });
 
-  it('finds no server error and no answer that breaks the documented schema', async () => {
-    const args = [
-      'run',
-      `${stack.api.baseUrl}/openapi.json`,
-      '--header',
-      `X-API-Key: ${DEVELOPMENT_KEY}`,
-      '--checks',
-      'all',
-      '--max-examples',
-      MAX_EXAMPLES,
-      '--workers',
-      '2',
-      '--request-timeout',
-      '20',
-      ...(SEED === 'random' ? [] : ['--seed', SEED]),
-    ];
-    const output: string[] = [];
-    const code = await new Promise<number | null>((resolve) => {
-      const st = spawn(schemathesisCli(), args, {
-        cwd: ROOT,
-        env: { ...process.env, NO_COLOR: '1' },
+  it(
+    'finds no server error and no answer that breaks the documented schema',
+    async () => {
+      const args = [
+        'run',
+        `${stack.api.baseUrl}/openapi.json`,
+        '--header',
+        `X-API-Key: ${DEVELOPMENT_KEY}`,
+        '--checks',
+        'all',
+        '--max-examples',
+        MAX_EXAMPLES,
+        // One worker: schemathesis' generator is not thread-safe everywhere (a random-seed run
+        // with two hit an internal Hypothesis error).
+        '--workers',
+        '1',
+        '--request-timeout',
+        '20',
+        ...(SEED === 'random' ? [] : ['--seed', SEED]),
+      ];
+      const output: string[] = [];
+      const code = await new Promise<number | null>((resolve) => {
+        const st = spawn(schemathesisCli(), args, {
+          cwd: ROOT,
+          env: { ...process.env, NO_COLOR: '1' },
+        });
+        st.stdout.on('data', (d: Buffer) => output.push(d.toString()));
+        st.stderr.on('data', (d: Buffer) => output.push(d.toString()));
+        st.on('exit', resolve);
       });
-      st.stdout.on('data', (d: Buffer) => output.push(d.toString()));
-      st.stderr.on('data', (d: Buffer) => output.push(d.toString()));
-      st.on('exit', resolve);
-    });
-    const report = output.join('');
-    if (code !== 0) console.error(report);
-    expect(report).toMatch(/Test cases:\s+\d+ generated/);
-    expect(code).toBe(0);
-  });
+      const report = output.join('');
+      if (code !== 0) console.error(report);
+      expect(report).toMatch(/Test cases:\s+\d+ generated/);
+      expect(code).toBe(0);
+    },
+    15 * 60_000,
+  );
 });

@@ -74,6 +74,52 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @IsIn(['true', 'false'], { message: 'TEMPORAL_TLS must be true or false' })
+  TEMPORAL_TLS?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_TLS_CA_PATH?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_TLS_CERT_PATH?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_TLS_KEY_PATH?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_TLS_SERVER_NAME?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TEMPORAL_API_KEY?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(10_000)
+  WORKER_MAX_CONCURRENT_ACTIVITIES?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(2)
+  @Max(10_000)
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS?: number;
+
+  @Expose()
+  @IsOptional()
   @IsString()
   API_KEYS_FILE?: string;
 
@@ -84,6 +130,26 @@ class EnvironmentVariables {
 }
 
 export class ConfigError extends Error {}
+
+function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
+  const { TEMPORAL_TLS_CERT_PATH: certPath, TEMPORAL_TLS_KEY_PATH: keyPath } = vars;
+  if (Boolean(certPath) !== Boolean(keyPath)) {
+    throw new ConfigError(
+      'Invalid configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (mTLS)',
+    );
+  }
+  const wanted =
+    vars.TEMPORAL_TLS === 'true' ||
+    (vars.TEMPORAL_TLS !== 'false' &&
+      Boolean(vars.TEMPORAL_TLS_CA_PATH || certPath || vars.TEMPORAL_API_KEY));
+  if (!wanted) return undefined;
+  return {
+    caPath: vars.TEMPORAL_TLS_CA_PATH,
+    certPath,
+    keyPath,
+    serverName: vars.TEMPORAL_TLS_SERVER_NAME,
+  };
+}
 
 /** Validated, typed configuration. Built once at boot; nothing else reads the environment. */
 export class AppConfig {
@@ -98,6 +164,18 @@ export class AppConfig {
     /** Ports of the embedded dev server. */
     readonly port: number;
     readonly uiPort: number;
+    /** Undefined: plain connection. Temporal Cloud API keys always use TLS. */
+    readonly tls?: {
+      readonly caPath?: string;
+      readonly certPath?: string;
+      readonly keyPath?: string;
+      readonly serverName?: string;
+    };
+    readonly apiKey?: string;
+  };
+  readonly worker: {
+    readonly maxConcurrentActivities: number;
+    readonly maxConcurrentWorkflowTasks: number;
   };
   readonly dataDir: string;
   readonly apiKeysFile?: string;
@@ -113,6 +191,12 @@ export class AppConfig {
       cliPath: vars.TEMPORAL_CLI_PATH,
       port: vars.TEMPORAL_PORT ?? 7233,
       uiPort: vars.TEMPORAL_UI_PORT ?? 8233,
+      tls: tlsOptions(vars),
+      apiKey: vars.TEMPORAL_API_KEY,
+    };
+    this.worker = {
+      maxConcurrentActivities: vars.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
+      maxConcurrentWorkflowTasks: vars.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 100,
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;

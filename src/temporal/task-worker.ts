@@ -10,9 +10,21 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
 import { AppConfig } from '../config/app-config';
+import { temporalConnectionOptions } from './connection-options';
 import { registerSearchAttributes } from './search-attributes';
 
 export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
+
+const RECONNECT_DELAY_MS = 2000;
+
+const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 
 /** Written by `npm run build`; absent when running from TypeScript sources. */
 const PREBUNDLED_WORKFLOWS = join(__dirname, '..', 'workflow-bundle.js');
@@ -30,15 +42,27 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private connection?: NativeConnection;
   private worker?: Worker;
   private running?: Promise<void>;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AppConfig,
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Runs in the background: a worker started while Temporal is down waits for it. */
+  onApplicationBootstrap(): void {
+    this.running = this.run().catch((err: unknown) => {
+      // A worker that stopped on its own is fatal: exit so a supervisor can restart it.
+      this.logger.error('Worker stopped unexpectedly', err instanceof Error ? err.stack : err);
+      process.exitCode = 1;
+      process.kill(process.pid, 'SIGTERM');
+    });
+  }
+
+  private async run(): Promise<void> {
     const { address, namespace, taskQueue } = this.config.temporal;
-    this.connection = await NativeConnection.connect({ address });
+    this.connection = await this.connect();
+    if (!this.connection) return;
     // The workflow sets TaskStatus, which Temporal rejects until it is registered.
     await registerSearchAttributes(this.connection.operatorService, namespace);
     this.worker = await Worker.create({
@@ -47,17 +71,33 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       taskQueue,
       ...workflowSource(),
       activities: createTaskActivities(this.executor),
+      maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
+      maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
+      // On shutdown, running steps get this long to finish; then they are cancelled and
+      // Temporal retries them on another worker.
+      shutdownGraceTime: '4 seconds',
     });
-    this.running = this.worker.run().catch((err: unknown) => {
-      // A worker that stopped on its own is fatal: exit so a supervisor can restart it.
-      this.logger.error('Worker stopped unexpectedly', err instanceof Error ? err.stack : err);
-      process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
-    });
+    if (this.stopping.signal.aborted) return;
     this.logger.log(`Worker polling task queue "${taskQueue}" on ${address ?? 'localhost:7233'}`);
+    await this.worker.run();
+  }
+
+  /** Connects, retrying while Temporal is unreachable; undefined once shutdown began. */
+  private async connect(): Promise<NativeConnection | undefined> {
+    for (;;) {
+      try {
+        return await NativeConnection.connect(temporalConnectionOptions(this.config));
+      } catch (err) {
+        if (this.stopping.signal.aborted) return undefined;
+        this.logger.warn(`Temporal unreachable (${(err as Error).message}); retrying`);
+        await sleep(RECONNECT_DELAY_MS, this.stopping.signal);
+        if (this.stopping.signal.aborted) return undefined;
+      }
+    }
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
     await this.connection?.close();

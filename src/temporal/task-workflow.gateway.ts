@@ -138,8 +138,13 @@ export class TaskWorkflowGateway {
     signal: AbortSignal,
   ): Promise<{ events: HistoryEvent[]; nextPageToken?: Uint8Array } | undefined> {
     for (;;) {
+      // One controller per call: the SDK adds an abort listener to the signal it is given and
+      // never removes it, which would pile up on a feed's long-lived signal.
+      const call = new AbortController();
+      const abortCall = (): void => call.abort();
+      signal.addEventListener('abort', abortCall);
       try {
-        const page = await this.client.connection.withAbortSignal(signal, () =>
+        const page = await this.client.connection.withAbortSignal(call.signal, () =>
           this.call(
             () =>
               this.client.workflowService.getWorkflowExecutionHistory({
@@ -161,6 +166,8 @@ export class TaskWorkflowGateway {
         // The server answers an idle long poll by itself; ask again if our deadline came first.
         if (err instanceof TaskServiceUnavailableError && isDeadline(err)) continue;
         throw err;
+      } finally {
+        signal.removeEventListener('abort', abortCall);
       }
     }
   }

@@ -6,6 +6,7 @@ import {
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
 import { AppConfig } from '../config/app-config';
+import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
 
@@ -29,7 +30,7 @@ class TemporalClientCloser implements OnApplicationShutdown {
       useFactory: (config: AppConfig) =>
         new Client({
           connection: Connection.lazy({
-            address: config.temporal.address,
+            ...temporalConnectionOptions(config),
             // Ride out a blip, but answer 503 within about a second when Temporal is down
             // (the default retries for about 10 s).
             interceptors: [

@@ -39,7 +39,8 @@ const { planTask, synthesizeResult } = proxyActivities<TaskActivities>({
 const { runStep } = proxyActivities<TaskActivities>({
   startToCloseTimeout: '10 minutes',
   // Heartbeats carry cancellation to a running step, so a cancelled task stops promptly.
-  heartbeatTimeout: '30 seconds',
+  // Short, so a step whose worker died is retried elsewhere within seconds.
+  heartbeatTimeout: '5 seconds',
   retry: { maximumAttempts: 5 },
 });
 

@@ -55,10 +55,10 @@ export class ApiClient {
     return { status: response.status, headers: response.headers, body: parsed as T, text };
   }
 
-  /** Submits a task as the acme writer; steps and step duration go in its context. */
+  /** Submits a task; steps and step duration go in its context. */
   async submit(
     context: Record<string, unknown> = {},
-    key: string = KEYS.acmeWriter,
+    key: string = this.defaultKey,
   ): Promise<string> {
     const res = await this.request('POST', '/api/v1/tasks', {
       key,

@@ -19,6 +19,8 @@ export async function createHttpApp(
     logger,
   });
   app.disable('x-powered-by');
+  // Clients never send If-None-Match for these answers; hashing every body is wasted work.
+  app.set('etag', false);
   app.use(jsonBodyParser());
   setUpOpenApi(app);
   return app;

@@ -92,6 +92,25 @@ export class TaskWorkflowGateway {
   async history(workflowId: string): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.workflowService.getWorkflowExecutionHistory({
+          namespace: this.config.temporal.namespace,
+          execution: { workflowId },
+          nextPageToken,
+          maximumPageSize: HISTORY_PAGE_SIZE,
+        }),
+      );
+      events.push(...(page.history?.events ?? []));
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken);
+    return workflowTaskInFlight(events) === undefined ? events : this.settledHistory(workflowId);
+  }
+
+  /** The history once the workflow task in flight at the first read has ended. */
+  private async settledHistory(workflowId: string): Promise<HistoryEvent[]> {
+    const events: HistoryEvent[] = [];
+    let nextPageToken: Uint8Array | undefined;
     let waitUntil: number | undefined;
     let awaited: number | undefined;
     for (;;) {

@@ -1,0 +1,271 @@
+/**
+ * What the API adds on top of Temporal (issue 7): each task operation through the API against a
+ * bare @temporalio/client program making the same Temporal calls, same concurrency, same run.
+ *
+ *   npm run bench      (BENCH_REQUESTS=400 per measurement at concurrency 32, 60 at 1)
+ */
+import { Client, Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Pool } from 'undici';
+import {
+  MEMO_CONTEXT,
+  MEMO_MODE,
+  MEMO_QUERY,
+  MEMO_REQUEST_HASH,
+  MEMO_SESSION_ID,
+  MEMO_TENANT_ID,
+  MEMO_USER_ID,
+  RESUME_SIGNAL,
+  SESSION_ID_ATTRIBUTE,
+  TASK_WORKFLOW_TYPE,
+  TENANT_ID_ATTRIBUTE,
+  TaskInput,
+} from '../src/workflows/contract';
+import { waitFor } from '../test/support/wait';
+import { DEV_KEY, mb, percentile, rssBytes, startApi, startTemporal, startWorker } from './stack';
+
+const AT_32 = Number(process.env.BENCH_REQUESTS ?? 400);
+const AT_1 = Math.max(20, Math.round(AT_32 / 6));
+const CONCURRENCIES = [1, 32];
+
+interface Result {
+  throughput: number;
+  p50: number;
+  p99: number;
+}
+
+/** Runs `total` operations with `concurrency` in flight; latency of each, throughput overall. */
+async function measure(
+  concurrency: number,
+  total: number,
+  op: (i: number) => Promise<void>,
+): Promise<Result> {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = next++;
+        const t0 = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    throughput: total / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function main(): Promise<void> {
+  const stack = await startTemporal();
+  const taskQueue = `bench-${randomUUID()}`;
+  const worker = startWorker(stack.temporalAddress, taskQueue);
+  const api = await startApi(stack.temporalAddress, taskQueue);
+  const client = new Client({
+    connection: await Connection.connect({ address: stack.temporalAddress }),
+  });
+  const pools = new Map(CONCURRENCIES.map((c) => [c, new Pool(api.url, { connections: c })]));
+  const headers = { 'x-api-key': DEV_KEY, 'content-type': 'application/json' };
+
+  const http = async (
+    concurrency: number,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: unknown,
+    expect = 200,
+  ) => {
+    const res = await pools.get(concurrency)!.request({
+      method,
+      path,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+    return text;
+  };
+
+  // What the API sends to Temporal for a submit, made by hand.
+  const bareStart = async (query: string, context: Record<string, unknown>) => {
+    const sessionId = randomUUID();
+    const input: TaskInput = {
+      query,
+      session_id: sessionId,
+      tenant_id: 'default',
+      user_id: 'dev',
+      mode: 'standard',
+      context,
+    };
+    const handle = await client.workflow.start(TASK_WORKFLOW_TYPE, {
+      workflowId: `task_${randomUUID()}`,
+      taskQueue,
+      args: [input],
+      memo: {
+        [MEMO_TENANT_ID]: 'default',
+        [MEMO_USER_ID]: 'dev',
+        [MEMO_SESSION_ID]: sessionId,
+        [MEMO_QUERY]: query,
+        [MEMO_MODE]: 'standard',
+        [MEMO_CONTEXT]: context,
+        [MEMO_REQUEST_HASH]: 'x',
+      },
+      typedSearchAttributes: [
+        { key: TENANT_ID_ATTRIBUTE, value: 'default' },
+        { key: SESSION_ID_ATTRIBUTE, value: sessionId },
+      ],
+      workflowIdReusePolicy: 'REJECT_DUPLICATE',
+    });
+    return handle.workflowId;
+  };
+
+  const idle = rssBytes(api.process.pid);
+  let peak = idle;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(api.process.pid))), 100);
+
+  try {
+    // Tasks to read: closed ones, so every read sees the same history.
+    const readable = await Promise.all(
+      Array.from({ length: 50 }, () => bareStart('status', { steps: 1, step_duration_ms: 0 })),
+    );
+    // Tasks to resume: each paused at its first checkpoint by the worker, which then stops.
+    const resumeCount = 2 * CONCURRENCIES.reduce((n, c) => n + (c === 1 ? AT_1 : AT_32), 0);
+    const paused: string[] = [];
+    for (let i = 0; i < resumeCount; i += 50) {
+      const batch = await Promise.all(
+        Array.from({ length: Math.min(50, resumeCount - i) }, async () => {
+          const id = await bareStart('resume', { steps: 1, step_duration_ms: 0 });
+          await client.workflow
+            .getHandle(id)
+            .signal('pause_v1', { reason: '', requested_by: 'dev' });
+          return id;
+        }),
+      );
+      paused.push(...batch);
+    }
+    await waitFor(
+      'tasks to settle at their checkpoints',
+      async () => {
+        for (const id of [...readable.slice(-1), ...paused.slice(-5)]) {
+          const { memo, status } = await client.workflow.getHandle(id).describe();
+          const progress = memo?.progress as { waiting?: boolean } | undefined;
+          if (status.name === 'RUNNING' && !progress?.waiting) return false;
+        }
+        return true;
+      },
+      120_000,
+    );
+    await worker.stop();
+
+    // Warm both sides up (JIT, connection pools) before anything is measured.
+    for (const c of CONCURRENCIES) {
+      await measure(
+        c,
+        64,
+        async (i) => void (await http(c, 'GET', `/api/v1/tasks/${readable[i % 50]}`)),
+      );
+      await measure(
+        c,
+        16,
+        async () => void (await http(c, 'POST', '/api/v1/tasks', { query: 'warm' })),
+      );
+    }
+    await measure(
+      8,
+      64,
+      async (i) => void (await client.workflow.getHandle(readable[i % 50]).fetchHistory()),
+    );
+    await measure(8, 16, async () => void (await bareStart('warm', {})));
+
+    const rows: string[][] = [];
+    const compare = async (
+      name: string,
+      concurrency: number,
+      total: number,
+      viaApi: (i: number) => Promise<void>,
+      bare: (i: number) => Promise<void>,
+    ) => {
+      const a = await measure(concurrency, total, viaApi);
+      const b = await measure(concurrency, total, bare);
+      rows.push([
+        name,
+        String(concurrency),
+        `${a.throughput.toFixed(0)} / ${b.throughput.toFixed(0)}`,
+        (a.throughput / b.throughput).toFixed(2),
+        `${a.p50.toFixed(1)} / ${b.p50.toFixed(1)}`,
+        (a.p50 - b.p50).toFixed(1),
+        `${a.p99.toFixed(1)} / ${b.p99.toFixed(1)}`,
+      ]);
+    };
+
+    let resumed = 0;
+    for (const c of CONCURRENCIES) {
+      const total = c === 1 ? AT_1 : AT_32;
+      const apiTasks = paused.slice(resumed, resumed + total);
+      const bareTasks = paused.slice(resumed + total, resumed + 2 * total);
+      resumed += 2 * total;
+      await compare(
+        'resume',
+        c,
+        total,
+        async (i) =>
+          void (await http(c, 'POST', `/api/v1/tasks/${apiTasks[i]}/resume`, undefined, 202)),
+        async (i) => {
+          const handle = client.workflow.getHandle(bareTasks[i]);
+          await handle.fetchHistory();
+          await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: 'dev' });
+        },
+      );
+    }
+    for (const c of CONCURRENCIES) {
+      const total = c === 1 ? AT_1 : AT_32;
+      await compare(
+        'submit',
+        c,
+        total,
+        async () =>
+          void (await http(c, 'POST', '/api/v1/tasks', { query: 'bench', context: { steps: 1 } })),
+        async () => void (await bareStart('bench', { steps: 1 })),
+      );
+    }
+    for (const c of CONCURRENCIES) {
+      const total = c === 1 ? AT_1 : AT_32;
+      await compare(
+        'status',
+        c,
+        total,
+        async (i) => void (await http(c, 'GET', `/api/v1/tasks/${readable[i % readable.length]}`)),
+        async (i) =>
+          void (await client.workflow.getHandle(readable[i % readable.length]).describe()),
+      );
+    }
+    clearInterval(sampler);
+
+    console.log(
+      '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |',
+    );
+    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+    console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
+  } finally {
+    clearInterval(sampler);
+    await Promise.all([...pools.values()].map((p) => p.close()));
+    await client.connection.close();
+    await api.process.stop();
+    await worker.stop();
+    await stack.stop();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

@@ -154,9 +154,7 @@ export class EventsController implements BeforeApplicationShutdown {
     @Param('id', TaskIdPipe) taskId: string,
     @Query() query: EventsQueryDto,
   ): Promise<TaskEventsResponseDto> {
-    const offset = query.offset ?? 0;
-    const all = await this.tasks.events(principal, taskId);
-    const events = all.slice(offset, offset + (query.limit ?? 50));
+    const events = query.page(await this.tasks.events(principal, taskId));
     return { events, count: events.length };
   }
 

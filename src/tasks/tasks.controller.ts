@@ -140,14 +140,12 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListTasksQueryDto,
   ): Promise<ListTasksResponseDto> {
-    const { tasks, total } = await this.tasks.list(principal, {
-      limit: query.limit ?? 20,
-      offset: query.offset ?? 0,
+    const matching = await this.tasks.list(principal, {
       status: query.status,
       sessionId: query.session_id,
     });
     return {
-      tasks: tasks.map((task) => ({
+      tasks: query.page(matching).map((task) => ({
         task_id: task.taskId,
         query: task.query,
         status: task.status,
@@ -155,7 +153,7 @@ export class TasksController {
         created_at: task.createdAt.toISOString(),
         ...(task.closedAt && { completed_at: task.closedAt.toISOString() }),
       })),
-      total_count: total,
+      total_count: matching.length,
     };
   }
 

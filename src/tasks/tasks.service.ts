@@ -64,8 +64,6 @@ function validateContext(context: Record<string, unknown>): void {
 }
 
 export interface ListTasksOptions {
-  limit: number;
-  offset: number;
   status?: TaskStatus;
   sessionId?: string;
 }
@@ -263,20 +261,17 @@ export class TasksService {
   }
 
   /**
-   * The tenant's tasks, newest first. Temporal's visibility store cannot sort by start time
+   * The tenant's matching tasks, newest first. Temporal's visibility store cannot sort by start time
    * (no ORDER BY outside Elasticsearch), so the tenant's matching tasks are read and sorted here.
    */
-  async list(
-    principal: Principal,
-    options: ListTasksOptions,
-  ): Promise<{ tasks: ListedTask[]; total: number }> {
+  async list(principal: Principal, options: ListTasksOptions): Promise<ListedTask[]> {
     // Tenant and session IDs are restricted to [A-Za-z0-9:_\-.], so they need no quoting.
     const filters = [
       `WorkflowType = '${TASK_WORKFLOW_TYPE}'`,
       `TenantId = '${principal.tenantId}'`,
     ];
     if (options.sessionId) filters.push(`SessionId = '${options.sessionId}'`);
-    const matching = (await this.workflows.list(filters.join(' AND ')))
+    return (await this.workflows.list(filters.join(' AND ')))
       .map((execution): ListedTask => ({
         taskId: execution.workflowId,
         query: typeof execution.memo?.[MEMO_QUERY] === 'string' ? execution.memo[MEMO_QUERY] : '',
@@ -289,10 +284,6 @@ export class TasksService {
       .sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.taskId.localeCompare(b.taskId),
       );
-    return {
-      tasks: matching.slice(options.offset, options.offset + options.limit),
-      total: matching.length,
-    };
   }
 
   /** The task as its history tells it; another tenant's task does not exist. */

@@ -26,6 +26,12 @@ const LONG_POLL_TIMEOUT_MS = 30_000;
 /** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
 const SETTLE_TIMEOUT_MS = 11_000;
 
+interface HistoryPage {
+  events: HistoryEvent[];
+  /** Absent at the end of a closed workflow's history. */
+  nextPageToken?: Uint8Array;
+}
+
 /** The ID of the workflow task a worker holds at the end of `events`, if any. */
 function workflowTaskInFlight(events: HistoryEvent[]): number | undefined {
   for (let i = events.length - 1; i >= 0; i--) {
@@ -93,16 +99,9 @@ export class TaskWorkflowGateway {
     const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await this.call(() =>
-        this.client.workflowService.getWorkflowExecutionHistory({
-          namespace: this.config.temporal.namespace,
-          execution: { workflowId },
-          nextPageToken,
-          maximumPageSize: HISTORY_PAGE_SIZE,
-        }),
-      );
-      events.push(...(page.history?.events ?? []));
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      const page = await this.call(() => this.readPage(workflowId, nextPageToken, false));
+      events.push(...page.events);
+      nextPageToken = page.nextPageToken;
     } while (nextPageToken);
     return workflowTaskInFlight(events) === undefined ? events : this.settledHistory(workflowId);
   }
@@ -115,14 +114,7 @@ export class TaskWorkflowGateway {
     let awaited: number | undefined;
     for (;;) {
       const page = await this.call(
-        () =>
-          this.client.workflowService.getWorkflowExecutionHistory({
-            namespace: this.config.temporal.namespace,
-            execution: { workflowId },
-            nextPageToken,
-            maximumPageSize: HISTORY_PAGE_SIZE,
-            waitNewEvent: true,
-          }),
+        () => this.readPage(workflowId, nextPageToken, true),
         waitUntil,
       ).catch((err: unknown) => {
         // A worker that died holding the task: Temporal ends it at its timeout. Do not fail the
@@ -131,12 +123,11 @@ export class TaskWorkflowGateway {
         throw err;
       });
       if (!page) return events;
-      const received = page.history?.events ?? [];
-      events.push(...received);
-      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+      events.push(...page.events);
+      nextPageToken = page.nextPageToken;
       // No token: the workflow is closed and this is all of it.
       if (!nextPageToken) return events;
-      if (received.length >= HISTORY_PAGE_SIZE) continue;
+      if (page.events.length >= HISTORY_PAGE_SIZE) continue;
       // The last page of an open workflow: the next call waits for a new event. Wait only for
       // the task that was in flight at first; a later one holds no signal sent before us.
       const inFlight = workflowTaskInFlight(events);
@@ -155,7 +146,7 @@ export class TaskWorkflowGateway {
     workflowId: string,
     nextPageToken: Uint8Array | undefined,
     signal: AbortSignal,
-  ): Promise<{ events: HistoryEvent[]; nextPageToken?: Uint8Array } | undefined> {
+  ): Promise<HistoryPage | undefined> {
     for (;;) {
       // One controller per call: the SDK adds an abort listener to the signal it is given and
       // never removes it, which would pile up on a feed's long-lived signal.
@@ -163,23 +154,12 @@ export class TaskWorkflowGateway {
       const abortCall = (): void => call.abort();
       signal.addEventListener('abort', abortCall);
       try {
-        const page = await this.client.connection.withAbortSignal(call.signal, () =>
+        return await this.client.connection.withAbortSignal(call.signal, () =>
           this.call(
-            () =>
-              this.client.workflowService.getWorkflowExecutionHistory({
-                namespace: this.config.temporal.namespace,
-                execution: { workflowId },
-                nextPageToken,
-                maximumPageSize: HISTORY_PAGE_SIZE,
-                waitNewEvent: true,
-              }),
+            () => this.readPage(workflowId, nextPageToken, true),
             Date.now() + LONG_POLL_TIMEOUT_MS,
           ),
         );
-        return {
-          events: page.history?.events ?? [],
-          nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
-        };
       } catch (err) {
         if (signal.aborted) return undefined;
         // The server answers an idle long poll by itself; ask again if our deadline came first.
@@ -189,6 +169,25 @@ export class TaskWorkflowGateway {
         signal.removeEventListener('abort', abortCall);
       }
     }
+  }
+
+  /** One page of the latest run's history; with `waitNewEvent`, a long poll at its end. */
+  private async readPage(
+    workflowId: string,
+    nextPageToken: Uint8Array | undefined,
+    waitNewEvent: boolean,
+  ): Promise<HistoryPage> {
+    const page = await this.client.workflowService.getWorkflowExecutionHistory({
+      namespace: this.config.temporal.namespace,
+      execution: { workflowId },
+      nextPageToken,
+      maximumPageSize: HISTORY_PAGE_SIZE,
+      waitNewEvent,
+    });
+    return {
+      events: page.history?.events ?? [],
+      nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
+    };
   }
 
   /** Every execution that matches a visibility query. */

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
+import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_EVENT_TYPES } from '../../tasks/task-event';
 
 /** Up to 15 digits, or empty (no last event). */
@@ -46,19 +46,4 @@ export class SseQueryDto extends StreamQueryDto {
   workflow_id?: string;
 }
 
-export class EventsQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @Max(200, { message: 'Invalid limit parameter' })
-  @Min(1, { message: 'Invalid limit parameter' })
-  @IsInt({ message: 'Invalid limit parameter' })
-  limit?: number;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @Min(0, { message: 'Invalid offset parameter' })
-  @IsInt({ message: 'Invalid offset parameter' })
-  offset?: number;
-}
+export class EventsQueryDto extends PaginationQuery(200, 50) {}

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Transform, Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { Transform } from 'class-transformer';
+import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 
 /** `running`, `RUNNING` and `TASK_STATUS_RUNNING` all name TASK_STATUS_RUNNING. */
@@ -9,22 +10,7 @@ const normalizeStatus = ({ value }: { value: unknown }): unknown =>
     ? `TASK_STATUS_${value.toUpperCase().replace(/^TASK_STATUS_/, '')}`
     : value;
 
-export class ListTasksQueryDto {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @Max(100, { message: 'Invalid limit parameter' })
-  @Min(1, { message: 'Invalid limit parameter' })
-  @IsInt({ message: 'Invalid limit parameter' })
-  limit?: number;
-
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
-  @IsOptional()
-  @Type(() => Number)
-  @Min(0, { message: 'Invalid offset parameter' })
-  @IsInt({ message: 'Invalid offset parameter' })
-  offset?: number;
-
+export class ListTasksQueryDto extends PaginationQuery(100, 20) {
   @ApiPropertyOptional({
     description:
       'A task status, with or without the TASK_STATUS_ prefix, in any case (`running`, ' +

@@ -1,6 +1,6 @@
-import { Logger } from '@nestjs/common';
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { ConfigError } from '../config/app-config';
 import { Principal, SCOPES, Scope } from './principal';
 
@@ -12,11 +12,14 @@ export interface StoredKey {
   user_id: string;
   scopes: Scope[];
   expires_at?: string;
+  /** Set by `keys revoke`: the key stops working from this instant. */
+  revoked_at?: string;
 }
 
 interface LoadedKey {
   digest: Buffer;
-  expiresAt?: Date;
+  /** The earlier of expiry and revocation. */
+  endsAt?: Date;
   principal: Principal;
 }
 
@@ -44,16 +47,18 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
   if (!Array.isArray(scopes) || !scopes.every((s) => (SCOPES as readonly unknown[]).includes(s))) {
     throw new ConfigError(`${where}: scopes must be a list of ${SCOPES.join(', ')}`);
   }
-  let expiresAt: Date | undefined;
-  if (e.expires_at !== undefined) {
-    expiresAt = typeof e.expires_at === 'string' ? new Date(e.expires_at) : undefined;
-    if (!expiresAt || Number.isNaN(expiresAt.getTime())) {
-      throw new ConfigError(`${where}: expires_at must be an RFC 3339 timestamp`);
+  const instant = (field: 'expires_at' | 'revoked_at'): Date | undefined => {
+    if (e[field] === undefined) return undefined;
+    const at = typeof e[field] === 'string' ? new Date(e[field]) : undefined;
+    if (!at || Number.isNaN(at.getTime())) {
+      throw new ConfigError(`${where}: ${field} must be an RFC 3339 timestamp`);
     }
-  }
+    return at;
+  };
+  const ends = [instant('expires_at'), instant('revoked_at')].filter((d) => d !== undefined);
   return {
     digest: Buffer.from(e.key_sha256, 'hex'),
-    expiresAt,
+    endsAt: ends.length ? new Date(Math.min(...ends.map((d) => d.getTime()))) : undefined,
     principal: {
       keyName: e.name as string,
       tenantId: e.tenant_id as string,
@@ -63,22 +68,61 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
   };
 }
 
+function parseEntries(parsed: unknown, file: string): LoadedKey[] {
+  if (!Array.isArray(parsed)) throw new ConfigError(`API_KEYS_FILE ${file} must hold a JSON array`);
+  return parsed.map((entry, i) => parseEntry(entry, i, file));
+}
+
+function readKeysFile(file: string): LoadedKey[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(
+      `API_KEYS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`,
+    );
+  }
+  return parseEntries(parsed, file);
+}
+
+/** How often the key file is checked for changes. */
+const WATCH_INTERVAL_MS = 500;
+
 /** API keys, held only as SHA-256 digests. */
-export class KeyStore {
-  private constructor(private readonly keys: readonly LoadedKey[]) {}
+export class KeyStore implements OnApplicationShutdown {
+  private watched?: string;
+
+  private constructor(private keys: readonly LoadedKey[]) {}
 
   static fromFile(file: string): KeyStore {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new ConfigError(
-        `API_KEYS_FILE ${file} cannot be read as JSON: ${(err as Error).message}`,
-      );
-    }
-    if (!Array.isArray(parsed))
-      throw new ConfigError(`API_KEYS_FILE ${file} must hold a JSON array`);
-    return new KeyStore(parsed.map((entry, i) => parseEntry(entry, i, file)));
+    return new KeyStore(readKeysFile(file));
+  }
+
+  /** Validates entries as the service would read them from `file`. */
+  static fromEntries(entries: StoredKey[], file: string): KeyStore {
+    return new KeyStore(parseEntries(entries, file));
+  }
+
+  /**
+   * Keeps the keys in step with the file, so created, revoked and edited keys take effect
+   * without a restart. A file that does not parse is reported and the last good keys stay.
+   */
+  static watching(file: string, logger: Logger): KeyStore {
+    const store = KeyStore.fromFile(file);
+    store.watched = file;
+    watchFile(file, { interval: WATCH_INTERVAL_MS }, () => {
+      try {
+        store.keys = readKeysFile(file);
+        logger.log(`Reloaded ${store.keys.length} API keys from ${file}`);
+      } catch (err) {
+        logger.error(`Kept the previous API keys: ${(err as Error).message}`);
+      }
+    });
+    return store;
+  }
+
+  onApplicationShutdown(): void {
+    if (this.watched) unwatchFile(this.watched);
   }
 
   static developmentDefault(): KeyStore {
@@ -100,7 +144,7 @@ export class KeyStore {
     options: { apiKeysFile?: string; production: boolean },
     logger: Logger,
   ): KeyStore {
-    if (options.apiKeysFile) return KeyStore.fromFile(options.apiKeysFile);
+    if (options.apiKeysFile) return KeyStore.watching(options.apiKeysFile, logger);
     if (options.production) {
       throw new ConfigError('API_KEYS_FILE must be set when NODE_ENV=production');
     }
@@ -121,7 +165,7 @@ export class KeyStore {
     for (const stored of this.keys) {
       if (timingSafeEqual(stored.digest, digest) && !match) match = stored;
     }
-    if (!match || (match.expiresAt && match.expiresAt <= now)) return undefined;
+    if (!match || (match.endsAt && match.endsAt <= now)) return undefined;
     return match.principal;
   }
 }

@@ -1,3 +1,4 @@
+import 'reflect-metadata';
 import { Expose, Type, plainToInstance } from 'class-transformer';
 import {
   IsIn,

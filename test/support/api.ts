@@ -104,13 +104,15 @@ export class TestApi extends ApiClient {
       temporalAddress?: string;
       /** No key file: development mode, where the documented example key works. */
       developmentKey?: boolean;
+      /** A key file of the test's own instead of the standard test keys. */
+      apiKeysFile?: string;
     } = {},
   ): Promise<TestApi> {
     const config = loadConfig({
       NODE_ENV: options.developmentKey ? 'development' : 'test',
       TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
-      API_KEYS_FILE: options.developmentKey ? undefined : writeKeysFile(),
+      API_KEYS_FILE: options.developmentKey ? undefined : (options.apiKeysFile ?? writeKeysFile()),
     });
     const app = await createHttpApp(AppModule.forRoot(config), ['error']);
     await app.listen(0, '127.0.0.1');

@@ -5,12 +5,12 @@
 import { existsSync } from 'node:fs';
 import { Browser, Locator, Page, chromium } from 'playwright-core';
 import { DEVELOPMENT_KEY } from '../src/auth/key-store';
-import { TestApi } from './support/api';
+import { EmbeddedStack, startEmbedded } from './support/embedded';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 describe('Swagger UI at /docs', () => {
-  let api: TestApi;
+  let stack: EmbeddedStack;
   let browser: Browser;
   let page: Page;
 
@@ -18,7 +18,8 @@ describe('Swagger UI at /docs', () => {
     if (!existsSync(CHROMIUM)) {
       throw new Error(`${CHROMIUM} is missing: install Debian's chromium (.ci/run does)`);
     }
-    api = await TestApi.start({ developmentKey: true });
+    // The explorer's setup: `npm start`, the embedded default.
+    stack = await startEmbedded();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: [
@@ -34,7 +35,7 @@ describe('Swagger UI at /docs', () => {
   });
   afterAll(async () => {
     await browser?.close();
-    await api?.close();
+    await stack?.process.stop();
   });
 
   /** Expands an operation, turns on "Try it out", fills it in and executes it. */
@@ -58,7 +59,7 @@ describe('Swagger UI at /docs', () => {
   }
 
   it('lets an explorer authorize, submit, pause and resume a task, and shows the 202 bodies', async () => {
-    await page.goto(`${api.baseUrl}/docs`);
+    await page.goto(`${stack.api.baseUrl}/docs`);
     await page.locator('[id$="-submitTask"]').waitFor();
 
     await page.locator('.auth-wrapper button.authorize').click();
@@ -97,6 +98,6 @@ describe('Swagger UI at /docs', () => {
       status: '202',
       body: { success: true, message: 'Resume signal sent', task_id: taskId },
     });
-    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    await stack.api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
   });
 });

@@ -1,6 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../src/app.module';
-import { DEVELOPMENT_KEY } from '../../src/auth/key-store';
 import { loadConfig } from '../../src/config/app-config';
 import { createHttpApp } from '../../src/http-app';
 import { E2E_TASK_QUEUE, temporalAddress } from './e2e-env';
@@ -102,22 +101,19 @@ export class TestApi extends ApiClient {
     options: {
       taskQueue?: string;
       temporalAddress?: string;
-      /** No key file: development mode, where the documented example key works. */
-      developmentKey?: boolean;
       /** A key file of the test's own instead of the standard test keys. */
       apiKeysFile?: string;
     } = {},
   ): Promise<TestApi> {
     const config = loadConfig({
-      NODE_ENV: options.developmentKey ? 'development' : 'test',
+      NODE_ENV: 'test',
       TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
-      API_KEYS_FILE: options.developmentKey ? undefined : (options.apiKeysFile ?? writeKeysFile()),
+      API_KEYS_FILE: options.apiKeysFile ?? writeKeysFile(),
     });
     const app = await createHttpApp(AppModule.forRoot(config), ['error']);
     await app.listen(0, '127.0.0.1');
-    const key = options.developmentKey ? DEVELOPMENT_KEY : KEYS.acmeWriter;
-    return new TestApi(app, await app.getUrl(), key);
+    return new TestApi(app, await app.getUrl(), KEYS.acmeWriter);
   }
 
   async close(): Promise<void> {

@@ -7,6 +7,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { TasksModule } from './tasks/tasks.module';
 
 /** The API process. Global pipe, filter and guard are providers, so tests run this pipeline. */
@@ -15,7 +16,14 @@ export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: AppModule,
-      imports: [ConfigModule.forRoot(config), AuthModule, TasksModule, EventsModule, HealthModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        AuthModule,
+        RateLimitModule,
+        TasksModule,
+        EventsModule,
+        HealthModule,
+      ],
       providers: [
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },

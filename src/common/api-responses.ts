@@ -40,6 +40,35 @@ export const ApiCommonErrors = () =>
       too_large: 'Request body too large: the limit is 1 MiB',
     }),
     ApiError(503, 'Temporal cannot be reached', { unavailable: 'Task service unavailable' }),
+    ApiExtraModels(ErrorResponseDto),
+    ApiResponse({
+      status: 429,
+      description: 'Too many requests with this key; limited responses carry X-RateLimit-* headers',
+      headers: {
+        'Retry-After': {
+          description: 'Seconds until the window resets',
+          schema: { type: 'integer' },
+        },
+        'X-RateLimit-Limit': {
+          description: 'Requests per key per minute',
+          schema: { type: 'integer' },
+        },
+        'X-RateLimit-Remaining': {
+          description: 'Left in this window',
+          schema: { type: 'integer' },
+        },
+        'X-RateLimit-Reset': {
+          description: 'Window end, Unix seconds',
+          schema: { type: 'integer' },
+        },
+      },
+      content: {
+        'application/json': {
+          schema: { $ref: getSchemaPath(ErrorResponseDto) },
+          example: { error: 'Rate limit exceeded' },
+        },
+      },
+    }),
     ApiResponse({
       status: 500,
       description: 'A bug: reported with an id that is also logged',

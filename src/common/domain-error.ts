@@ -11,6 +11,7 @@ export type DomainErrorCode =
   | 'TASK_STATE_CONFLICT'
   | 'TASK_ALREADY_TERMINAL'
   | 'IDEMPOTENCY_CONFLICT'
+  | 'RATE_LIMITED'
   | 'TASK_SERVICE_UNAVAILABLE';
 
 export abstract class DomainError extends Error {

@@ -38,6 +38,7 @@ const DOMAIN_ERRORS: Record<
     }),
   },
   IDEMPOTENCY_CONFLICT: { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody },
+  RATE_LIMITED: { status: HttpStatus.TOO_MANY_REQUESTS, body: errorBody },
   TASK_SERVICE_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, body: errorBody },
 };
 

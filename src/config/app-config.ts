@@ -126,6 +126,18 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  RATE_LIMIT_PER_MINUTE?: number;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
+  REDIS_URL?: string;
+
+  @Expose()
+  @IsOptional()
   @IsIn(EXECUTORS)
   TASK_EXECUTOR?: ExecutorName;
 }
@@ -180,6 +192,12 @@ export class AppConfig {
   };
   readonly dataDir: string;
   readonly apiKeysFile?: string;
+  readonly rateLimit: {
+    /** Requests per key per minute; 0 turns limiting off. */
+    readonly perMinute: number;
+    /** Shared by every API instance when set; in-process otherwise. */
+    readonly redisUrl?: string;
+  };
   readonly executor: ExecutorName;
 
   constructor(vars: EnvironmentVariables) {
@@ -201,6 +219,7 @@ export class AppConfig {
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;
+    this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200, redisUrl: vars.REDIS_URL };
     this.executor = vars.TASK_EXECUTOR ?? 'simulated';
   }
 

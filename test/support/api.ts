@@ -103,6 +103,8 @@ export class TestApi extends ApiClient {
       temporalAddress?: string;
       /** A key file of the test's own instead of the standard test keys. */
       apiKeysFile?: string;
+      /** More configuration. Rate limiting is off unless a test turns it on. */
+      env?: Record<string, string>;
     } = {},
   ): Promise<TestApi> {
     const config = loadConfig({
@@ -110,6 +112,8 @@ export class TestApi extends ApiClient {
       TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
       API_KEYS_FILE: options.apiKeysFile ?? writeKeysFile(),
+      RATE_LIMIT_PER_MINUTE: '0',
+      ...options.env,
     });
     const app = await createHttpApp(AppModule.forRoot(config), ['error']);
     await app.listen(0, '127.0.0.1');

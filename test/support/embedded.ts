@@ -20,6 +20,7 @@ export interface EmbeddedStack {
  */
 export async function startEmbedded(
   reuse?: Pick<EmbeddedStack, 'ports' | 'dataDir'>,
+  env: Record<string, string> = {},
 ): Promise<EmbeddedStack> {
   const ports = reuse?.ports ?? {
     api: await freePort(),
@@ -34,6 +35,7 @@ export async function startEmbedded(
     TEMPORAL_PORT: String(ports.temporal),
     TEMPORAL_UI_PORT: String(ports.ui),
     ...(process.env.TEMPORAL_CLI_PATH && { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }),
+    ...env,
   });
   const api = new ApiClient(`http://127.0.0.1:${ports.api}`, DEVELOPMENT_KEY);
   await waitFor(

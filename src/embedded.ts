@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { AppConfig, configFromEnvironment } from './config/app-config';
 import { createHttpApp } from './http-app';
-import { exitOnSignals, exitOnStartupError } from './startup';
+import { exitOnSignals, exitOnStartupError, processLogger } from './startup';
 import { DevServer, startDevServer } from './temporal/dev-server';
 import { installTemporalRuntime } from './temporal/runtime';
 import { resolveTemporalCli } from './temporal/temporal-cli';
@@ -46,7 +46,7 @@ async function bootstrap(): Promise<void> {
   const server = config.temporal.address ? undefined : await startTemporal(config);
   if (server) config = config.withTemporalAddress(server.address);
   try {
-    const app = await createHttpApp(EmbeddedModule.forRoot(config));
+    const app = await createHttpApp(EmbeddedModule.forRoot(config), processLogger(config));
     exitOnSignals(app, async () => server?.stop());
     await app.listen(config.port);
   } catch (err) {

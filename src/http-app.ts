@@ -1,17 +1,18 @@
-import { DynamicModule, INestApplication, LogLevel } from '@nestjs/common';
+import { DynamicModule, INestApplication, LogLevel, LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { json, type RequestHandler } from 'express';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/auth.decorators';
 import { InvalidInputError, PayloadTooLargeError } from './common/domain-error';
+import { requestContext } from './common/request-logging';
 
 export const BODY_LIMIT = '1mb';
 
 /** Builds the HTTP application the same way for every entry point and for the tests. */
 export async function createHttpApp(
   module: DynamicModule,
-  logger: LogLevel[] = ['error', 'warn', 'log'],
+  logger: LoggerService | LogLevel[],
 ): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(module, {
     // Our own JSON parser below: the default one would cap bodies at 100 KB.
@@ -21,6 +22,7 @@ export async function createHttpApp(
   app.disable('x-powered-by');
   // Clients never send If-None-Match for these answers; hashing every body is wasted work.
   app.set('etag', false);
+  app.use(requestContext());
   app.use(jsonBodyParser());
   setUpOpenApi(app);
   return app;

@@ -4,11 +4,11 @@ import { Logger } from '@nestjs/common';
 import { AppModule } from './app.module';
 import { configFromEnvironment } from './config/app-config';
 import { createHttpApp } from './http-app';
-import { exitOnSignals, exitOnStartupError } from './startup';
+import { exitOnSignals, exitOnStartupError, processLogger } from './startup';
 
 async function bootstrap(): Promise<void> {
   const config = configFromEnvironment();
-  const app = await createHttpApp(AppModule.forRoot(config));
+  const app = await createHttpApp(AppModule.forRoot(config), processLogger(config));
   exitOnSignals(app);
   await app.listen(config.port);
   new Logger('Main').log(`Task API listening on http://localhost:${config.port}`);

@@ -1,5 +1,12 @@
-import { INestApplicationContext, Logger } from '@nestjs/common';
-import { ConfigError } from './config/app-config';
+import { ConsoleLogger, INestApplicationContext, Logger, LoggerService } from '@nestjs/common';
+import { AppConfig, ConfigError } from './config/app-config';
+
+/** The process logger: JSON lines or coloured lines, as configured. */
+export const processLogger = (config: AppConfig): LoggerService =>
+  new ConsoleLogger({
+    json: config.logFormat === 'json',
+    logLevels: ['error', 'warn', 'log'],
+  });
 
 const logger = new Logger('Lifecycle');
 

@@ -2,18 +2,16 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { configFromEnvironment } from './config/app-config';
-import { exitOnSignals, exitOnStartupError } from './startup';
+import { exitOnSignals, exitOnStartupError, processLogger } from './startup';
 import { installTemporalRuntime } from './temporal/runtime';
 import { WorkerModule } from './worker.module';
 
 async function bootstrap(): Promise<void> {
   installTemporalRuntime();
-  const app = await NestFactory.createApplicationContext(
-    WorkerModule.forRoot(configFromEnvironment()),
-    {
-      logger: ['error', 'warn', 'log'],
-    },
-  );
+  const config = configFromEnvironment();
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
+    logger: processLogger(config),
+  });
   exitOnSignals(app);
 }
 

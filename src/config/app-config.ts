@@ -140,6 +140,11 @@ class EnvironmentVariables {
   @IsOptional()
   @IsIn(EXECUTORS)
   TASK_EXECUTOR?: ExecutorName;
+
+  @Expose()
+  @IsOptional()
+  @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
+  LOG_FORMAT?: 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {}
@@ -199,6 +204,8 @@ export class AppConfig {
     readonly redisUrl?: string;
   };
   readonly executor: ExecutorName;
+  /** JSON lines for machines (the default in production), or coloured lines for people. */
+  readonly logFormat: 'json' | 'pretty';
 
   constructor(vars: EnvironmentVariables) {
     this.production = vars.NODE_ENV === 'production';
@@ -221,6 +228,7 @@ export class AppConfig {
     this.apiKeysFile = vars.API_KEYS_FILE;
     this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200, redisUrl: vars.REDIS_URL };
     this.executor = vars.TASK_EXECUTOR ?? 'simulated';
+    this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
   }
 
   /** A copy with the Temporal address set, for the embedded default once its server runs. */

@@ -29,10 +29,20 @@ const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
 /** Written by `npm run build`; absent when running from TypeScript sources. */
 const PREBUNDLED_WORKFLOWS = join(__dirname, '..', 'workflow-bundle.js');
 
-function workflowSource(): Pick<WorkerOptions, 'workflowBundle' | 'workflowsPath'> {
-  if (existsSync(PREBUNDLED_WORKFLOWS))
+/** Bundled with the workflows: carry the trace context on to activities. */
+export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
+
+function workflowSource(): Pick<
+  WorkerOptions,
+  'workflowBundle' | 'workflowsPath' | 'interceptors'
+> {
+  if (existsSync(PREBUNDLED_WORKFLOWS)) {
     return { workflowBundle: { codePath: PREBUNDLED_WORKFLOWS } };
-  return { workflowsPath: require.resolve('../workflows') };
+  }
+  return {
+    workflowsPath: require.resolve('../workflows'),
+    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+  };
 }
 
 /** Runs the task workflow and its activities on the configured task queue. */

@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
+import { TraceClientInterceptor } from './trace-interceptor';
 
 /** Closes the client's connection when the application shuts down. */
 @Injectable()
@@ -40,6 +41,7 @@ class TemporalClientCloser implements OnApplicationShutdown {
             ],
           }),
           namespace: config.temporal.namespace,
+          interceptors: { workflow: [new TraceClientInterceptor()] },
         }),
     },
     TemporalClientCloser,

@@ -53,6 +53,9 @@ export interface ControlState {
 
 export const controlStateQuery = defineQuery<ControlState>('control_state_v1');
 
+/** Temporal header carrying the W3C trace context of the request behind a start or signal. */
+export const TRACEPARENT_HEADER = 'traceparent';
+
 /** Memo keys written at start by the API. */
 export const MEMO_TENANT_ID = 'tenant_id';
 export const MEMO_USER_ID = 'user_id';

@@ -1,0 +1,52 @@
+import { Logger } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { randomUUID } from 'node:crypto';
+import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import { continueTrace, formatTraceparent, runInRequestContext } from './request-context';
+
+const logger = new Logger('HTTP');
+
+/** The route pattern, never the URL: a query may carry an API key (`?api_key=`). */
+function routeOf(req: Request): string {
+  const route = (req as { route?: { path?: string } }).route?.path;
+  return route ? `${req.baseUrl}${route}` : req.path;
+}
+
+function taskIdOf(req: Request, res: Response): string | undefined {
+  const fromParams = (req.params as Record<string, string> | undefined)?.id;
+  const fromQuery = typeof req.query.workflow_id === 'string' ? req.query.workflow_id : undefined;
+  const fromResponse = res.getHeader('X-Workflow-ID');
+  return fromParams ?? fromQuery ?? (typeof fromResponse === 'string' ? fromResponse : undefined);
+}
+
+/**
+ * Gives each request an id and a W3C trace context (continued from `traceparent` or new), answers
+ * with both, keeps them for the Temporal calls it makes, and logs one structured line when it
+ * ends. Headers and URLs are never logged, so neither are keys.
+ */
+export function requestContext() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const started = process.hrtime.bigint();
+    const header = req.headers['x-request-id'];
+    const requestId =
+      typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
+    const incoming = req.headers.traceparent;
+    const trace = continueTrace(typeof incoming === 'string' ? incoming : undefined);
+    res.setHeader('X-Request-ID', requestId);
+    res.setHeader('traceparent', formatTraceparent(trace));
+    res.on('finish', () => {
+      logger.log({
+        msg: 'request',
+        request_id: requestId,
+        trace_id: trace.traceId,
+        tenant: (req as AuthenticatedRequest).principal?.tenantId,
+        task_id: taskIdOf(req, res),
+        method: req.method,
+        route: routeOf(req),
+        status: res.statusCode,
+        duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+      });
+    });
+    runInRequestContext({ requestId, trace }, next);
+  };
+}

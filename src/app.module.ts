@@ -3,6 +3,7 @@ import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AuthModule } from './auth/auth.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { RequestValidationPipe } from './common/request-validation.pipe';
+import { Tracing } from './common/tracing';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
@@ -27,6 +28,7 @@ export class AppModule {
       providers: [
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
+        Tracing,
       ],
     };
   }

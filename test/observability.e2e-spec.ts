@@ -1,5 +1,6 @@
 /** W3C trace context carried into Temporal, and structured logs that never hold a secret. */
 import { defaultPayloadConverter } from '@temporalio/common';
+import { createServer } from 'node:http';
 import type { temporal } from '@temporalio/proto';
 import { ApiClient, TestApi } from './support/api';
 import { temporalAddress } from './support/e2e-env';
@@ -82,6 +83,52 @@ describe('trace context', () => {
     expect(answered).not.toBeNull();
     expect(answered?.[1]).not.toBe(TRACE_ID);
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  });
+});
+
+describe('OpenTelemetry export', () => {
+  it("exports each request as a span of the caller's trace to OTEL_EXPORTER_OTLP_ENDPOINT", async () => {
+    // A stand-in collector on loopback: it records what arrives.
+    const received: string[] = [];
+    const collector = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        received.push(`${req.method} ${req.url} ${body}`);
+        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as { port: number };
+    // A real API process: the exporter loads its transport with a dynamic import, which
+    // Jest's module sandbox does not allow.
+    const apiPort = await freePort();
+    const proc = startNodeProcess('main', {
+      PORT: String(apiPort),
+      TEMPORAL_ADDRESS: temporalAddress(),
+      API_KEYS_FILE: writeKeysFile(),
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+      OTEL_SERVICE_NAME: 'task-api-e2e',
+    });
+    const client = new ApiClient(`http://127.0.0.1:${apiPort}`);
+    try {
+      await waitFor(
+        'the API to listen',
+        async () => (await client.request('GET', '/health').catch(() => undefined))?.status === 200,
+      );
+      const res = await client.request('GET', '/api/v1/tasks?limit=1', {
+        headers: { traceparent: INCOMING },
+      });
+      expect(TRACEPARENT.exec(res.headers.get('traceparent') ?? '')?.[1]).toBe(TRACE_ID);
+    } finally {
+      expect(await proc.stop()).toBe(0); // shutdown flushes the spans
+      collector.close();
+    }
+    const exported = received.join('\n');
+    expect(exported).toMatch(/^POST \/v1\/traces /);
+    expect(exported).toContain(TRACE_ID);
+    expect(exported).toContain('task-api-e2e');
+    expect(exported).toContain('GET /api/v1/tasks');
   });
 });
 

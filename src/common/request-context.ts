@@ -11,14 +11,19 @@ export interface TraceContext {
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
-/** The caller's trace, continued with a span of our own; a new trace when absent or malformed. */
-export function continueTrace(traceparent: string | undefined): TraceContext {
-  const match = TRACEPARENT.exec(traceparent?.trim().toLowerCase() ?? '');
-  const valid = match && !/^0+$/.test(match[1]) && !/^0+$/.test(match[2]);
+/** The caller's span from a `traceparent` header; undefined when absent or malformed. */
+export function parseTraceparent(header: string | undefined): TraceContext | undefined {
+  const match = TRACEPARENT.exec(header?.trim().toLowerCase() ?? '');
+  if (!match || /^0+$/.test(match[1]) || /^0+$/.test(match[2])) return undefined;
+  return { traceId: match[1], spanId: match[2], flags: match[3] };
+}
+
+/** The caller's trace, continued with a span of our own; a new trace when there is none. */
+export function continueTrace(caller: TraceContext | undefined): TraceContext {
   return {
-    traceId: valid ? match[1] : randomBytes(16).toString('hex'),
+    traceId: caller?.traceId ?? randomBytes(16).toString('hex'),
     spanId: randomBytes(8).toString('hex'),
-    flags: valid ? match[3] : '01',
+    flags: caller?.flags ?? '01',
   };
 }
 

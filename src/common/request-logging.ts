@@ -2,7 +2,8 @@ import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { continueTrace, formatTraceparent, runInRequestContext } from './request-context';
+import { formatTraceparent, runInRequestContext } from './request-context';
+import type { Tracing } from './tracing';
 
 const logger = new Logger('HTTP');
 
@@ -24,28 +25,36 @@ function taskIdOf(req: Request, res: Response): string | undefined {
  * with both, keeps them for the Temporal calls it makes, and logs one structured line when it
  * ends. Headers and URLs are never logged, so neither are keys.
  */
-export function requestContext() {
+export function requestContext(tracing: Tracing) {
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const header = req.headers['x-request-id'];
     const requestId =
       typeof header === 'string' && /^[\w.:-]{1,128}$/.test(header) ? header : randomUUID();
     const incoming = req.headers.traceparent;
-    const trace = continueTrace(typeof incoming === 'string' ? incoming : undefined);
+    const span = tracing.startRequest(
+      req.method,
+      typeof incoming === 'string' ? incoming : undefined,
+    );
+    const { trace } = span;
     res.setHeader('X-Request-ID', requestId);
     res.setHeader('traceparent', formatTraceparent(trace));
     res.on('finish', () => {
+      const route = routeOf(req);
+      const tenant = (req as AuthenticatedRequest).principal?.tenantId;
+      const taskId = taskIdOf(req, res);
       logger.log({
         msg: 'request',
         request_id: requestId,
         trace_id: trace.traceId,
-        tenant: (req as AuthenticatedRequest).principal?.tenantId,
-        task_id: taskIdOf(req, res),
+        tenant,
+        task_id: taskId,
         method: req.method,
-        route: routeOf(req),
+        route,
         status: res.statusCode,
         duration_ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
       });
+      span.end({ 'http.route': route, 'tenant.id': tenant, 'task.id': taskId }, res.statusCode);
     });
     runInRequestContext({ requestId, trace }, next);
   };

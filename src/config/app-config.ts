@@ -145,6 +145,18 @@ class EnvironmentVariables {
   @IsOptional()
   @IsIn(['json', 'pretty'], { message: 'LOG_FORMAT must be json or pretty' })
   LOG_FORMAT?: 'json' | 'pretty';
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, {
+    message: 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL',
+  })
+  OTEL_EXPORTER_OTLP_ENDPOINT?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OTEL_SERVICE_NAME?: string;
 }
 
 export class ConfigError extends Error {}
@@ -206,6 +218,8 @@ export class AppConfig {
   readonly executor: ExecutorName;
   /** JSON lines for machines (the default in production), or coloured lines for people. */
   readonly logFormat: 'json' | 'pretty';
+  /** Spans are exported over OTLP/HTTP only when an endpoint is set. */
+  readonly otel: { readonly endpoint?: string; readonly serviceName: string };
 
   constructor(vars: EnvironmentVariables) {
     this.production = vars.NODE_ENV === 'production';
@@ -229,6 +243,10 @@ export class AppConfig {
     this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200, redisUrl: vars.REDIS_URL };
     this.executor = vars.TASK_EXECUTOR ?? 'simulated';
     this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
+    this.otel = {
+      endpoint: vars.OTEL_EXPORTER_OTLP_ENDPOINT,
+      serviceName: vars.OTEL_SERVICE_NAME ?? 'task-control-api',
+    };
   }
 
   /** A copy with the Temporal address set, for the embedded default once its server runs. */

@@ -20,7 +20,7 @@ import { SearchAttributes } from './search-attributes';
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
-const HISTORY_PAGE_SIZE = 1000;
+const HISTORY_PAGE_SIZE = 256;
 /** Our side of a history long poll; Temporal answers an idle one after about 20 s. */
 const LONG_POLL_TIMEOUT_MS = 30_000;
 /** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */

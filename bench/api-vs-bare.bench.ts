@@ -23,7 +23,16 @@ import {
   TaskInput,
 } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
-import { DEV_KEY, mb, percentile, rssBytes, startApi, startTemporal, startWorker } from './stack';
+import {
+  DEV_KEY,
+  mb,
+  percentile,
+  rssBytes,
+  startApi,
+  startTemporal,
+  startWorker,
+  runBenchmark,
+} from './stack';
 
 const AT_32 = Number(process.env.BENCH_REQUESTS ?? 400);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
@@ -262,10 +271,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

@@ -6,7 +6,16 @@
  */
 import { randomUUID } from 'node:crypto';
 import { SseStream } from '../test/support/sse';
-import { DEV_KEY, mb, percentile, rssBytes, startApi, startTemporal, startWorker } from './stack';
+import {
+  DEV_KEY,
+  mb,
+  percentile,
+  rssBytes,
+  startApi,
+  startTemporal,
+  startWorker,
+  runBenchmark,
+} from './stack';
 
 const TASKS = Number(process.env.TASKS ?? 20);
 const STREAMS = Number(process.env.STREAMS ?? 500);
@@ -122,10 +131,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  },
-);
+runBenchmark(main);

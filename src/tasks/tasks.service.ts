@@ -163,11 +163,11 @@ export class TasksService {
     );
     if (started) return { taskId, sessionId, createdAt: new Date() };
 
-    // The ID exists: with an Idempotency-Key this is the earlier (or a racing) identical submit.
+    // A random UUID never collides; a derived ID exists when the key was used before (or by a
+    // racing request): the same request gets the same task, another request a 422.
+    if (idempotencyKey === undefined) throw new Error(`Generated task ID ${taskId} exists`);
     const existing = await this.find(principal, taskId);
-    if (idempotencyKey === undefined || existing.requestHash !== requestHash) {
-      throw new IdempotencyConflictError();
-    }
+    if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
     return { taskId, sessionId: existing.sessionId, createdAt: existing.createdAt };
   }
 

@@ -5,7 +5,6 @@ import {
   CANCEL_SIGNAL,
   ControlState,
   MEMO_CONTEXT,
-  MEMO_CONTROL,
   MEMO_MODE,
   MEMO_PROGRESS,
   MEMO_QUERY,
@@ -175,14 +174,8 @@ export class TaskHistoryFold {
   private start(event: HistoryEvent, at: Date): void {
     const started = event.workflowExecutionStartedEventAttributes;
     const memo = mapFromPayloads(defaultPayloadConverter, started?.memo?.fields) ?? {};
-    if (!started) this.foreign = true;
-    else this.startFromMemo(memo, at);
-  }
-
-  /** Starts the snapshot from the start memo; a workflow without a tenant is not our task. */
-  startFromMemo(memo: Record<string, unknown>, at: Date): void {
     const tenantId = asString(memo[MEMO_TENANT_ID]);
-    if (!tenantId) {
+    if (!started || !tenantId) {
       this.foreign = true;
       return;
     }
@@ -247,27 +240,6 @@ export class TaskHistoryFold {
       ...fields,
     };
   }
-}
-
-/**
- * The snapshot from a glance, when no workflow task is pending: every accepted signal has then
- * been processed, so the workflow's memo holds the same control state the history would fold
- * to, and the last event gives the last change (and, once closed, the outcome).
- */
-export function readTaskGlance(
-  taskId: string,
-  glance: { startTime: Date; memo: Record<string, unknown>; lastEvent?: HistoryEvent },
-): TaskSnapshot | undefined {
-  const fold = new TaskHistoryFold(taskId);
-  fold.startFromMemo(glance.memo, glance.startTime);
-  const task = fold.snapshot;
-  if (!task) return undefined;
-  task.picked = glance.lastEvent?.workflowExecutionStartedEventAttributes == null;
-  const control = glance.memo[MEMO_CONTROL] as ControlState | undefined;
-  if (control) task.control = control;
-  task.progress = glance.memo[MEMO_PROGRESS] as TaskProgress | undefined;
-  if (glance.lastEvent) fold.apply(glance.lastEvent);
-  return task;
 }
 
 /** Folds a whole history; undefined for a workflow that is not a task of this service. */

@@ -171,7 +171,7 @@ export class TasksController {
     @Param('id', TaskIdPipe) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskStatusResponseDto> {
-    const task = await this.tasks.status(principal, id);
+    const task = await this.tasks.find(principal, id);
     res.setHeader('X-Workflow-ID', task.taskId);
     return toTaskStatusResponse(task);
   }

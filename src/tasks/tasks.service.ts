@@ -31,7 +31,7 @@ import {
   TaskStateConflictError,
 } from './errors';
 import { TERMINAL_WORDS, type TaskStatus } from './task-status';
-import { TaskSnapshot, readTaskGlance, readTaskHistory } from './task-history';
+import { TaskSnapshot, readTaskHistory } from './task-history';
 import type { TaskEvent } from './task-event';
 
 export interface SubmittedTask {
@@ -284,19 +284,6 @@ export class TasksService {
       .sort(
         (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.taskId.localeCompare(b.taskId),
       );
-  }
-
-  /**
-   * The task for its status route: from describe() and the last event (cheap for Temporal) when
-   * no workflow task is pending; from the whole history (exact for signals no worker has
-   * processed yet) when one is.
-   */
-  async status(principal: Principal, taskId: string): Promise<TaskSnapshot> {
-    const glance = await this.workflows.glance(taskId);
-    if (glance.workflowTaskPending) return this.find(principal, taskId);
-    const task = readTaskGlance(taskId, glance);
-    if (!task || task.tenantId !== principal.tenantId) throw new TaskNotFoundError();
-    return task;
   }
 
   /** The task as its history tells it; another tenant's task does not exist. */

@@ -26,13 +26,6 @@ const LONG_POLL_TIMEOUT_MS = 30_000;
 /** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
 const SETTLE_TIMEOUT_MS = 11_000;
 
-export interface WorkflowGlance {
-  startTime: Date;
-  memo: Record<string, unknown>;
-  workflowTaskPending: boolean;
-  lastEvent?: HistoryEvent;
-}
-
 interface HistoryPage {
   events: HistoryEvent[];
   /** Absent at the end of a closed workflow's history. */
@@ -194,29 +187,6 @@ export class TaskWorkflowGateway {
     return {
       events: page.history?.events ?? [],
       nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
-    };
-  }
-
-  /**
-   * What describe() tells (status, times, current memo) and whether a workflow task is pending,
-   * that is, whether accepted signals may still be unprocessed; plus the last history event.
-   */
-  async glance(workflowId: string): Promise<WorkflowGlance> {
-    const [description, last] = await Promise.all([
-      this.call(() => this.client.workflow.getHandle(workflowId).describe()),
-      this.call(() =>
-        this.client.workflowService.getWorkflowExecutionHistoryReverse({
-          namespace: this.config.temporal.namespace,
-          execution: { workflowId },
-          maximumPageSize: 1,
-        }),
-      ),
-    ]);
-    return {
-      startTime: description.startTime,
-      memo: description.memo ?? {},
-      workflowTaskPending: Boolean(description.raw.pendingWorkflowTask),
-      lastEvent: last.history?.events?.[0],
     };
   }
 

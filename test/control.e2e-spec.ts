@@ -209,6 +209,25 @@ describe('control with no worker running', () => {
     expect(scheduledSteps(events).map((s) => s.step)).toEqual([1, 2]);
   });
 
+  it('applies pause, resume, pause sent before any worker in the order they were sent', async () => {
+    const taskId = await api.submit({ steps: 1, step_duration_ms: 0 });
+    for (const action of ['pause', 'resume', 'pause']) {
+      expect((await api.request('POST', `/api/v1/tasks/${taskId}/${action}`)).status).toBe(202);
+    }
+    expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+
+    const worker = startWorkerProcess({ address: temporalAddress(), taskQueue });
+    try {
+      // The workflow agrees with the API: it waits at its first checkpoint.
+      await temporal.waitUntilPausedAt(taskId, 'pre_planning');
+      expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+      expect((await api.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+      await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    } finally {
+      await worker.stop();
+    }
+  });
+
   it('shows a pause at once as PAUSED, and accepts cancel again while the task is closing', async () => {
     const taskId = await api.submit({ steps: 2, step_duration_ms: 0 });
     await api.request('POST', `/api/v1/tasks/${taskId}/pause`);

@@ -5,29 +5,24 @@ import {
   condition,
   isCancellation,
   proxyActivities,
+  setDefaultSignalHandler,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
 import {
-  CANCEL_SIGNAL,
-  ControlSignalName,
   ControlState,
   MEMO_CONTROL,
   MEMO_PROGRESS,
-  PAUSE_SIGNAL,
-  RESUME_SIGNAL,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
   TaskProgress,
   applyControlSignal,
-  cancelSignal,
   checkpointBeforeStep,
   controlStateQuery,
   initialControlState,
-  pauseSignal,
-  resumeSignal,
+  isControlSignalName,
   toControlRequest,
 } from './contract';
 
@@ -69,18 +64,18 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     progress = { ...progress, ...change };
     upsertMemo({ [MEMO_PROGRESS]: progress });
   };
-  const onControlSignal =
-    (name: ControlSignalName) =>
-    (request: unknown): void => {
-      const next = applyControlSignal(control, name, toControlRequest(request), new Date());
-      if (next === control) return;
-      if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
-      control = next;
-      upsertMemo({ [MEMO_CONTROL]: control });
-    };
-  setHandler(pauseSignal, onControlSignal(PAUSE_SIGNAL));
-  setHandler(resumeSignal, onControlSignal(RESUME_SIGNAL));
-  setHandler(cancelSignal, onControlSignal(CANCEL_SIGNAL));
+  // One handler for every control signal, in the order Temporal recorded them. Separate
+  // setHandler calls would each deliver their own buffered signals as they are registered, so a
+  // pause, resume, pause sent before the first workflow task would arrive as pause, pause,
+  // resume: the API's fold of the history and the workflow would disagree.
+  setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
+    if (!isControlSignalName(name)) return;
+    const next = applyControlSignal(control, name, toControlRequest(args[0]), new Date());
+    if (next === control) return;
+    if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
+    control = next;
+    upsertMemo({ [MEMO_CONTROL]: control });
+  });
   setHandler(controlStateQuery, () => control);
 
   const checkpoint = async (name: string): Promise<void> => {

@@ -134,12 +134,6 @@ describe(`soak: ${TASKS} tasks, random commands, two API instances (seed ${SEED}
               e.message.startsWith('Checkpoint'),
           );
           const lastPause = events.filter((e) => e.type === 'workflow.pausing').at(-1);
-          console.log(
-            JSON.stringify({
-              task,
-              events: events.map((e) => [e.seq, e.type, e.checkpoint, e.message]),
-            }),
-          );
           expect(lastPause.seq).toBeGreaterThan(lastCheckpoint.seq);
           pausedTooLate++;
         }

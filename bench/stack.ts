@@ -48,14 +48,19 @@ export async function startApi(
   taskQueue: string,
 ): Promise<{ process: NodeProcess; client: ApiClient; url: string }> {
   const port = await freePort();
-  const child = startNodeProcess('main', {
-    NODE_ENV: 'development',
-    PORT: String(port),
-    TEMPORAL_ADDRESS: temporalAddress,
-    TEMPORAL_TASK_QUEUE: taskQueue,
-    // Measured here: what the API adds on top of Temporal, not the rate limiter's refusals.
-    RATE_LIMIT_PER_MINUTE: '0',
-  });
+  // BENCH_API_CPUS pins the API (run the benchmark itself with `taskset -c <others>` too).
+  const child = startNodeProcess(
+    'main',
+    {
+      NODE_ENV: 'development',
+      PORT: String(port),
+      TEMPORAL_ADDRESS: temporalAddress,
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      // Measured here: what the API adds on top of Temporal, not the rate limiter's refusals.
+      RATE_LIMIT_PER_MINUTE: '0',
+    },
+    process.env.BENCH_API_CPUS,
+  );
   const url = `http://127.0.0.1:${port}`;
   const client = new ApiClient(url, DEV_KEY);
   await waitFor(

@@ -14,15 +14,25 @@ export interface NodeProcess {
   output(): string;
 }
 
-/** Runs one of the built entry points (`dist/<entry>.js`) with only the given environment. */
-export function startNodeProcess(entry: string, env: Record<string, string>): NodeProcess {
+/**
+ * Runs one of the built entry points (`dist/<entry>.js`) with only the given environment;
+ * `cpus` pins it to those CPUs (taskset list, e.g. "1").
+ */
+export function startNodeProcess(
+  entry: string,
+  env: Record<string, string>,
+  cpus?: string,
+): NodeProcess {
   const script = join(ROOT, 'dist', `${entry}.js`);
   if (!existsSync(script)) {
     throw new Error(`${script} is missing: run "npm run build" first (npm test does).`);
   }
   const logFile = join(mkdtempSync(join(tmpdir(), `task-${entry}-`)), 'output.log');
   const log = openSync(logFile, 'a');
-  const child: ChildProcess = spawn(process.execPath, [script], {
+  const [command, args] = cpus
+    ? ['taskset', ['-c', cpus, process.execPath, script]]
+    : [process.execPath, [script]];
+  const child: ChildProcess = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', log, log],
   });

@@ -9,18 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Pool } from 'undici';
 import {
-  MEMO_CONTEXT,
-  MEMO_MODE,
-  MEMO_QUERY,
-  MEMO_REQUEST_HASH,
-  MEMO_SESSION_ID,
-  MEMO_TENANT_ID,
-  MEMO_USER_ID,
   RESUME_SIGNAL,
-  SESSION_ID_ATTRIBUTE,
   TASK_WORKFLOW_TYPE,
-  TENANT_ID_ATTRIBUTE,
   TaskInput,
+  taskStartRecord,
 } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
 import {
@@ -111,23 +103,13 @@ async function main(): Promise<void> {
       mode: 'standard',
       context,
     };
+    const { memo, searchAttributes } = taskStartRecord(input, 'x');
     const handle = await client.workflow.start(TASK_WORKFLOW_TYPE, {
       workflowId: `task_${randomUUID()}`,
       taskQueue,
       args: [input],
-      memo: {
-        [MEMO_TENANT_ID]: 'default',
-        [MEMO_USER_ID]: 'dev',
-        [MEMO_SESSION_ID]: sessionId,
-        [MEMO_QUERY]: query,
-        [MEMO_MODE]: 'standard',
-        [MEMO_CONTEXT]: context,
-        [MEMO_REQUEST_HASH]: 'x',
-      },
-      typedSearchAttributes: [
-        { key: TENANT_ID_ATTRIBUTE, value: 'default' },
-        { key: SESSION_ID_ATTRIBUTE, value: sessionId },
-      ],
+      memo,
+      typedSearchAttributes: searchAttributes,
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
     return handle.workflowId;

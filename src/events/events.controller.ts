@@ -7,6 +7,7 @@ import {
   Query,
   Req,
   Res,
+  applyDecorators,
 } from '@nestjs/common';
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
@@ -54,46 +55,41 @@ const STREAM_DESCRIPTION =
   'id, then live ones, then `event: done` / `data: [DONE]` once the task is closed. ' +
   'A `: ping` comment at least every 15 s.';
 
-const StreamDocs = () => [
-  ApiProduces('text/event-stream'),
-  ApiHeader({
-    name: 'Last-Event-ID',
-    required: false,
-    description: 'Resume after this id (wins over `last_event_id`)',
-    schema: { type: 'string', pattern: LAST_EVENT_ID_PATTERN.source },
-  }),
-  ApiOkResponse({
-    description: STREAM_DESCRIPTION,
-    content: {
-      'text/event-stream': {
-        // Schema of one event, as an SSE client parses it.
-        schema: {
-          type: 'object',
-          required: ['event', 'data'],
-          properties: {
-            id: { type: 'string', pattern: '^[1-9][0-9]*$' },
-            event: { type: 'string', enum: [...TASK_EVENT_TYPES, 'done'] },
-            data: { type: 'string', description: 'One-line JSON event object, or [DONE]' },
+const StreamDocs = () =>
+  applyDecorators(
+    ApiProduces('text/event-stream'),
+    ApiHeader({
+      name: 'Last-Event-ID',
+      required: false,
+      description: 'Resume after this id (wins over `last_event_id`)',
+      schema: { type: 'string', pattern: LAST_EVENT_ID_PATTERN.source },
+    }),
+    ApiOkResponse({
+      description: STREAM_DESCRIPTION,
+      content: {
+        'text/event-stream': {
+          // Schema of one event, as an SSE client parses it.
+          schema: {
+            type: 'object',
+            required: ['event', 'data'],
+            properties: {
+              id: { type: 'string', pattern: '^[1-9][0-9]*$' },
+              event: { type: 'string', enum: [...TASK_EVENT_TYPES, 'done'] },
+              data: { type: 'string', description: 'One-line JSON event object, or [DONE]' },
+            },
           },
+          example:
+            'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n',
         },
-        example:
-          'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n',
       },
-    },
-  }),
-  ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' }),
-  ApiError(400, 'A bad parameter, before any stream byte', {
-    types: 'Invalid types parameter: unknown event type "x"',
-    last_event_id: 'Invalid last_event_id parameter',
-    workflow_id: 'workflow_id is required',
-  }),
-];
-
-const applyAll =
-  (decorators: MethodDecorator[]): MethodDecorator =>
-  (target, key, descriptor) => {
-    for (const d of decorators) d(target, key, descriptor);
-  };
+    }),
+    ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' }),
+    ApiError(400, 'A bad parameter, before any stream byte', {
+      types: 'Invalid types parameter: unknown event type "x"',
+      last_event_id: 'Invalid last_event_id parameter',
+      workflow_id: 'workflow_id is required',
+    }),
+  );
 
 @ApiTags('events')
 @ApiCommonErrors()
@@ -110,7 +106,7 @@ export class EventsController implements BeforeApplicationShutdown {
   @Get('stream/sse')
   @RequireScope('tasks:read', { allowQueryKey: true })
   @ApiOperation({ operationId: 'streamEvents', summary: "Stream a task's events (SSE)" })
-  @applyAll(StreamDocs())
+  @StreamDocs()
   async sse(
     @CurrentPrincipal() principal: Principal,
     @Query() query: SseQueryDto,
@@ -127,7 +123,7 @@ export class EventsController implements BeforeApplicationShutdown {
   @RequireScope('tasks:read', { allowQueryKey: true })
   @ApiOperation({ operationId: 'streamTaskEvents', summary: "Stream a task's events (SSE)" })
   @ApiTaskIdParam()
-  @applyAll(StreamDocs())
+  @StreamDocs()
   async taskStream(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) taskId: string,

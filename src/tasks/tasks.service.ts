@@ -8,20 +8,14 @@ import { KeyedSerializer } from '../common/keyed-serializer';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
   ControlRequest,
-  MEMO_CONTEXT,
   MEMO_MODE,
   MEMO_QUERY,
-  MEMO_REQUEST_HASH,
-  MEMO_SESSION_ID,
-  MEMO_TENANT_ID,
-  MEMO_USER_ID,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
-  SESSION_ID_ATTRIBUTE,
   TASK_STATUS_ATTRIBUTE,
   TASK_WORKFLOW_TYPE,
-  TENANT_ID_ATTRIBUTE,
   TaskInput,
+  taskStartRecord,
 } from '../workflows/contract';
 import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
 import {
@@ -144,23 +138,7 @@ export class TasksService {
       model_tier: request.model_tier,
       context,
     };
-    const started = await this.workflows.start(
-      taskId,
-      input,
-      {
-        [MEMO_TENANT_ID]: principal.tenantId,
-        [MEMO_USER_ID]: principal.userId,
-        [MEMO_SESSION_ID]: sessionId,
-        [MEMO_QUERY]: request.query,
-        [MEMO_MODE]: mode,
-        [MEMO_CONTEXT]: context,
-        [MEMO_REQUEST_HASH]: requestHash,
-      },
-      [
-        { key: TENANT_ID_ATTRIBUTE, value: principal.tenantId },
-        { key: SESSION_ID_ATTRIBUTE, value: sessionId },
-      ],
-    );
+    const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
     if (started) return { taskId, sessionId, createdAt: new Date() };
 
     // A random UUID never collides; a derived ID exists when the key was used before (or by a

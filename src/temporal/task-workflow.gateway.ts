@@ -64,8 +64,7 @@ export class TaskWorkflowGateway {
   async start(
     workflowId: string,
     input: TaskInput,
-    memo: Record<string, unknown>,
-    searchAttributes: SearchAttributePair[],
+    record: { memo: Record<string, unknown>; searchAttributes: SearchAttributePair[] },
   ): Promise<boolean> {
     try {
       await this.call(() => this.searchAttributes.ensureRegistered());
@@ -74,8 +73,8 @@ export class TaskWorkflowGateway {
           workflowId,
           taskQueue: this.config.temporal.taskQueue,
           args: [input],
-          memo,
-          typedSearchAttributes: searchAttributes,
+          memo: record.memo,
+          typedSearchAttributes: record.searchAttributes,
           workflowIdReusePolicy: 'REJECT_DUPLICATE',
         }),
       );

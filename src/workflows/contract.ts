@@ -86,6 +86,28 @@ export const TASK_STATUS_ATTRIBUTE = defineSearchAttributeKey(
 );
 export const SEARCH_ATTRIBUTES = [TENANT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, TASK_STATUS_ATTRIBUTE];
 
+/**
+ * Memo and search attributes a task's workflow starts with: what the API, or any other client
+ * of this contract, records so tasks can be found, listed and owned.
+ */
+export function taskStartRecord(task: TaskInput, requestHash: string) {
+  return {
+    memo: {
+      [MEMO_TENANT_ID]: task.tenant_id,
+      [MEMO_USER_ID]: task.user_id,
+      [MEMO_SESSION_ID]: task.session_id,
+      [MEMO_QUERY]: task.query,
+      [MEMO_MODE]: task.mode,
+      [MEMO_CONTEXT]: task.context,
+      [MEMO_REQUEST_HASH]: requestHash,
+    },
+    searchAttributes: [
+      { key: TENANT_ID_ATTRIBUTE, value: task.tenant_id },
+      { key: SESSION_ID_ATTRIBUTE, value: task.session_id },
+    ],
+  };
+}
+
 /** Where the workflow stands, as recorded in its memo. */
 export interface TaskProgress {
   checkpoint: string;

@@ -16,9 +16,11 @@ import {
 } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
 import {
-  DEV_KEY,
+  BENCH_TENANT,
+  BENCH_USER,
   mb,
   percentile,
+  cpuMs,
   rssBytes,
   startApi,
   startTemporal,
@@ -29,21 +31,42 @@ import {
 const AT_32 = Number(process.env.BENCH_REQUESTS ?? 400);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
 const CONCURRENCIES = [1, 32];
+/** BENCH_OPS=status,resume measures only those operations (e.g. while profiling one). */
+const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status').split(','));
 
 interface Result {
   throughput: number;
   p50: number;
   p99: number;
+  /** CPU milliseconds per operation, by process. */
+  cpu: { api: number; temporal: number; client: number };
+}
+
+/** The processes whose CPU time a measurement accounts for. */
+interface Processes {
+  api: number;
+  temporal?: number;
+}
+
+function cpuNow(processes: Processes) {
+  const own = process.cpuUsage();
+  return {
+    api: cpuMs(processes.api),
+    temporal: processes.temporal === undefined ? NaN : cpuMs(processes.temporal),
+    client: (own.user + own.system) / 1000,
+  };
 }
 
 /** Runs `total` operations with `concurrency` in flight; latency of each, throughput overall. */
 async function measure(
+  processes: Processes,
   concurrency: number,
   total: number,
   op: (i: number) => Promise<void>,
 ): Promise<Result> {
   const latencies: number[] = [];
   let next = 0;
+  const cpuBefore = cpuNow(processes);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -56,10 +79,13 @@ async function measure(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuNow(processes);
+  const perOp = (key: keyof Result['cpu']) => (cpuAfter[key] - cpuBefore[key]) / total;
   return {
     throughput: total / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
+    cpu: { api: perOp('api'), temporal: perOp('temporal'), client: perOp('client') },
   };
 }
 
@@ -72,7 +98,7 @@ async function main(): Promise<void> {
     connection: await Connection.connect({ address: stack.temporalAddress }),
   });
   const pools = new Map(CONCURRENCIES.map((c) => [c, new Pool(api.url, { connections: c })]));
-  const headers = { 'x-api-key': DEV_KEY, 'content-type': 'application/json' };
+  const headers = { 'x-api-key': api.key, 'content-type': 'application/json' };
 
   const http = async (
     concurrency: number,
@@ -98,8 +124,8 @@ async function main(): Promise<void> {
     const input: TaskInput = {
       query,
       session_id: sessionId,
-      tenant_id: 'default',
-      user_id: 'dev',
+      tenant_id: BENCH_TENANT,
+      user_id: BENCH_USER,
       mode: 'standard',
       context,
     };
@@ -115,6 +141,7 @@ async function main(): Promise<void> {
     return handle.workflowId;
   };
 
+  const processes: Processes = { api: api.process.pid, temporal: stack.server?.pid };
   const idle = rssBytes(api.process.pid);
   let peak = idle;
   const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(api.process.pid))), 100);
@@ -125,7 +152,9 @@ async function main(): Promise<void> {
       Array.from({ length: 50 }, () => bareStart('status', { steps: 1, step_duration_ms: 0 })),
     );
     // Tasks to resume: each paused at its first checkpoint by the worker, which then stops.
-    const resumeCount = 2 * CONCURRENCIES.reduce((n, c) => n + (c === 1 ? AT_1 : AT_32), 0);
+    const resumeCount = OPS.has('resume')
+      ? 2 * CONCURRENCIES.reduce((n, c) => n + (c === 1 ? AT_1 : AT_32), 0)
+      : 0;
     const paused: string[] = [];
     for (let i = 0; i < resumeCount; i += 50) {
       const batch = await Promise.all(
@@ -133,7 +162,7 @@ async function main(): Promise<void> {
           const id = await bareStart('resume', { steps: 1, step_duration_ms: 0 });
           await client.workflow
             .getHandle(id)
-            .signal('pause_v1', { reason: '', requested_by: 'dev' });
+            .signal('pause_v1', { reason: '', requested_by: BENCH_USER });
           return id;
         }),
       );
@@ -156,22 +185,25 @@ async function main(): Promise<void> {
     // Warm both sides up (JIT, connection pools) before anything is measured.
     for (const c of CONCURRENCIES) {
       await measure(
+        processes,
         c,
         64,
         async (i) => void (await http(c, 'GET', `/api/v1/tasks/${readable[i % 50]}`)),
       );
       await measure(
+        processes,
         c,
         16,
         async () => void (await http(c, 'POST', '/api/v1/tasks', { query: 'warm' })),
       );
     }
     await measure(
+      processes,
       8,
       64,
       async (i) => void (await client.workflow.getHandle(readable[i % 50]).fetchHistory()),
     );
-    await measure(8, 16, async () => void (await bareStart('warm', {})));
+    await measure(processes, 8, 16, async () => void (await bareStart('warm', {})));
 
     const rows: string[][] = [];
     const compare = async (
@@ -181,8 +213,9 @@ async function main(): Promise<void> {
       viaApi: (i: number) => Promise<void>,
       bare: (i: number) => Promise<void>,
     ) => {
-      const a = await measure(concurrency, total, viaApi);
-      const b = await measure(concurrency, total, bare);
+      if (!OPS.has(name)) return;
+      const a = await measure(processes, concurrency, total, viaApi);
+      const b = await measure(processes, concurrency, total, bare);
       rows.push([
         name,
         String(concurrency),
@@ -191,6 +224,9 @@ async function main(): Promise<void> {
         `${a.p50.toFixed(1)} / ${b.p50.toFixed(1)}`,
         (a.p50 - b.p50).toFixed(1),
         `${a.p99.toFixed(1)} / ${b.p99.toFixed(1)}`,
+        a.cpu.api.toFixed(2),
+        `${a.cpu.temporal.toFixed(2)} / ${b.cpu.temporal.toFixed(2)}`,
+        `${a.cpu.client.toFixed(2)} / ${b.cpu.client.toFixed(2)}`,
       ]);
     };
 
@@ -209,7 +245,7 @@ async function main(): Promise<void> {
         async (i) => {
           const handle = client.workflow.getHandle(bareTasks[i]);
           await handle.fetchHistory();
-          await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: 'dev' });
+          await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: BENCH_USER });
         },
       );
     }
@@ -238,9 +274,10 @@ async function main(): Promise<void> {
     clearInterval(sampler);
 
     console.log(
-      '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |',
+      '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
+        ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare |',
     );
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`|${' --- |'.repeat(10)}`);
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
     console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
   } finally {

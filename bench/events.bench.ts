@@ -7,7 +7,6 @@
 import { randomUUID } from 'node:crypto';
 import { SseStream } from '../test/support/sse';
 import {
-  DEV_KEY,
   mb,
   percentile,
   rssBytes,
@@ -22,6 +21,7 @@ const STREAMS = Number(process.env.STREAMS ?? 500);
 
 async function latency(
   apiUrl: string,
+  key: string,
   submit: (context: object) => Promise<string>,
 ): Promise<number[]> {
   const samples: number[] = [];
@@ -30,7 +30,7 @@ async function latency(
       const taskId = await submit({ steps: 5, step_duration_ms: 200 });
       const opened = Date.now();
       const stream = await SseStream.open(`${apiUrl}/api/v1/stream/sse?workflow_id=${taskId}`, {
-        'X-API-Key': DEV_KEY,
+        'X-API-Key': key,
       });
       const seen = new Set<string>();
       const arrival = new Map<string, number>();
@@ -68,8 +68,8 @@ async function main(): Promise<void> {
       if (res.status !== 200) throw new Error(`submit: ${res.status} ${res.text}`);
       return res.body.task_id as string;
     };
-    await latency(api.url, submit); // warm-up
-    const samples = await latency(api.url, submit);
+    await latency(api.url, api.key, submit); // warm-up
+    const samples = await latency(api.url, api.key, submit);
 
     // Idle streams: tasks on a queue no worker polls, so they stay open and quiet.
     const idleQueue = `bench-idle-${randomUUID()}`;
@@ -82,7 +82,7 @@ async function main(): Promise<void> {
     };
     const ids = await Promise.all(Array.from({ length: STREAMS }, idleSubmit));
     const warm = await SseStream.open(`${idleApi.url}/api/v1/stream/sse?workflow_id=${ids[0]}`, {
-      'X-API-Key': DEV_KEY,
+      'X-API-Key': idleApi.key,
     });
     await warm.waitForEvent((e) => e.event === 'WORKFLOW_STARTED');
     warm.close();
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
       const opened = await Promise.all(
         batch.map((id) =>
           SseStream.open(`${idleApi.url}/api/v1/stream/sse?workflow_id=${id}`, {
-            'X-API-Key': DEV_KEY,
+            'X-API-Key': idleApi.key,
           }),
         ),
       );

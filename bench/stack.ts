@@ -7,13 +7,16 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DevServer, startDevServer } from '../src/temporal/dev-server';
+import { run as createKeys } from '../src/scripts/keys';
 import { resolveTemporalCli } from '../src/temporal/temporal-cli';
 import { ApiClient } from '../test/support/api';
 import { freePort } from '../test/support/ports';
 import { NodeProcess, startNodeProcess } from '../test/support/processes';
 import { waitFor } from '../test/support/wait';
 
-export const DEV_KEY = 'sk_test_123456';
+/** Whom the benchmark's key belongs to; tasks started by hand are started as them. */
+export const BENCH_TENANT = 'bench';
+export const BENCH_USER = 'bench-user';
 
 export interface Stack {
   temporalAddress: string;
@@ -42,33 +45,58 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
   });
 }
 
-/** An API process in development mode (the example key works). */
+/**
+ * An API process as deployed (production mode: JSON logs, keys from a key file), with one key
+ * for the tenant and user the benchmarks start their own tasks as.
+ */
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
-): Promise<{ process: NodeProcess; client: ApiClient; url: string }> {
+): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string }> {
   const port = await freePort();
+  const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
+  const printed: string[] = [];
+  createKeys(
+    [
+      'create',
+      '--file',
+      keysFile,
+      '--name',
+      'bench',
+      '--tenant',
+      BENCH_TENANT,
+      '--user',
+      BENCH_USER,
+    ].concat(['--scopes', 'tasks:read,tasks:write']),
+    (line) => printed.push(line),
+  );
+  const key = printed[0];
   // BENCH_API_CPUS pins the API (run the benchmark itself with `taskset -c <others>` too).
   const child = startNodeProcess(
     'main',
     {
-      NODE_ENV: 'development',
+      NODE_ENV: 'production',
+      API_KEYS_FILE: keysFile,
       PORT: String(port),
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_TASK_QUEUE: taskQueue,
       // Measured here: what the API adds on top of Temporal, not the rate limiter's refusals.
       RATE_LIMIT_PER_MINUTE: '0',
     },
-    process.env.BENCH_API_CPUS,
+    {
+      cpus: process.env.BENCH_API_CPUS,
+      // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API under the load.
+      nodeArgs: process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean),
+    },
   );
   const url = `http://127.0.0.1:${port}`;
-  const client = new ApiClient(url, DEV_KEY);
+  const client = new ApiClient(url, key);
   await waitFor(
     'the API to be ready',
     async () => (await client.request('GET', '/readiness').catch(() => undefined))?.status === 200,
     60_000,
   );
-  return { process: child, client, url };
+  return { process: child, client, url, key };
 }
 
 /** Resident memory of a process, in bytes (Linux). */
@@ -77,6 +105,16 @@ export function rssBytes(pid: number): number {
     .split('\n')
     .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.match(/(\d+)/)?.[1] ?? 0) * 1024;
+}
+
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU time a process has used so far (user + system), in milliseconds (Linux). */
+export function cpuMs(pid: number): number {
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
 }
 
 export function percentile(values: number[], p: number): number {

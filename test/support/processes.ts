@@ -14,14 +14,18 @@ export interface NodeProcess {
   output(): string;
 }
 
-/**
- * Runs one of the built entry points (`dist/<entry>.js`) with only the given environment;
- * `cpus` pins it to those CPUs (taskset list, e.g. "1").
- */
+export interface NodeProcessOptions {
+  /** Pins the process to these CPUs (a taskset list, e.g. "1"). */
+  cpus?: string;
+  /** Flags for node itself, e.g. --cpu-prof (which NODE_OPTIONS does not accept). */
+  nodeArgs?: string[];
+}
+
+/** Runs one of the built entry points (`dist/<entry>.js`) with only the given environment. */
 export function startNodeProcess(
   entry: string,
   env: Record<string, string>,
-  cpus?: string,
+  { cpus, nodeArgs = [] }: NodeProcessOptions = {},
 ): NodeProcess {
   const script = join(ROOT, 'dist', `${entry}.js`);
   if (!existsSync(script)) {
@@ -29,9 +33,8 @@ export function startNodeProcess(
   }
   const logFile = join(mkdtempSync(join(tmpdir(), `task-${entry}-`)), 'output.log');
   const log = openSync(logFile, 'a');
-  const [command, args] = cpus
-    ? ['taskset', ['-c', cpus, process.execPath, script]]
-    : [process.execPath, [script]];
+  const node = [process.execPath, ...nodeArgs, script];
+  const [command, ...args] = cpus ? ['taskset', '-c', cpus, ...node] : node;
   const child: ChildProcess = spawn(command, args, {
     env: { PATH: process.env.PATH ?? '', NODE_ENV: 'test', ...env },
     stdio: ['ignore', log, log],

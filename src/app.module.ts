@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthModule } from './auth/auth.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { RequestValidationPipe } from './common/request-validation.pipe';
@@ -8,10 +9,11 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { TasksModule } from './tasks/tasks.module';
 
-/** The API process. Global pipe, filter and guard are providers, so tests run this pipeline. */
+/** The API process. Global guards, pipe and filter are providers, so tests run this pipeline. */
 @Module({})
 export class AppModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -26,9 +28,16 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
+        // In this order: a key's requests are counted once it is known whose key it is.
+        { provide: APP_GUARD, useExisting: ApiKeyGuard },
+        { provide: APP_GUARD, useExisting: RateLimitGuard },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
-        Tracing,
+        {
+          provide: Tracing,
+          inject: [AppConfig],
+          useFactory: (config: AppConfig) => Tracing.fromConfig(config),
+        },
       ],
     };
   }

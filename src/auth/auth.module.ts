@@ -1,5 +1,4 @@
 import { Logger, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
 import { ApiKeyGuard } from './api-key.guard';
 import { KeyStore } from './key-store';
@@ -11,8 +10,8 @@ import { KeyStore } from './key-store';
       inject: [AppConfig],
       useFactory: (config: AppConfig) => KeyStore.fromConfig(config, new Logger('Auth')),
     },
-    { provide: APP_GUARD, useClass: ApiKeyGuard },
+    ApiKeyGuard,
   ],
-  exports: [KeyStore],
+  exports: [KeyStore, ApiKeyGuard],
 })
 export class AuthModule {}

@@ -1,8 +1,6 @@
-import { Injectable, OnApplicationShutdown } from '@nestjs/common';
+import { OnApplicationShutdown } from '@nestjs/common';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, Tracer, trace } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import type { BasicTracerProvider } from '@opentelemetry/sdk-trace-base';
 import { AppConfig } from '../config/app-config';
 import { TraceContext, continueTrace, parseTraceparent } from './request-context';
 
@@ -13,25 +11,34 @@ export interface RequestSpan {
 
 /**
  * Each request's span. With OTEL_EXPORTER_OTLP_ENDPOINT set, spans are real OpenTelemetry spans
- * exported over OTLP/HTTP; otherwise only their W3C ids exist, for headers and logs.
+ * exported over OTLP/HTTP; otherwise only their W3C ids exist, for headers and logs, and the
+ * OpenTelemetry SDK is never loaded (it costs an instance about 15 MB).
  */
-@Injectable()
 export class Tracing implements OnApplicationShutdown {
-  private readonly provider?: BasicTracerProvider;
   private readonly tracer?: Tracer;
 
-  constructor(config: AppConfig) {
+  private constructor(private readonly provider?: BasicTracerProvider) {
+    this.tracer = provider?.getTracer('task-control-api');
+  }
+
+  static async fromConfig(config: AppConfig): Promise<Tracing> {
     const { endpoint, serviceName } = config.otel;
-    if (!endpoint) return;
-    this.provider = new BasicTracerProvider({
-      resource: resourceFromAttributes({ 'service.name': serviceName }),
-      spanProcessors: [
-        new BatchSpanProcessor(
-          new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
-        ),
-      ],
-    });
-    this.tracer = this.provider.getTracer('task-control-api');
+    if (!endpoint) return new Tracing();
+    const [{ OTLPTraceExporter }, { resourceFromAttributes }, sdk] = await Promise.all([
+      import('@opentelemetry/exporter-trace-otlp-http'),
+      import('@opentelemetry/resources'),
+      import('@opentelemetry/sdk-trace-base'),
+    ]);
+    return new Tracing(
+      new sdk.BasicTracerProvider({
+        resource: resourceFromAttributes({ 'service.name': serviceName }),
+        spanProcessors: [
+          new sdk.BatchSpanProcessor(
+            new OTLPTraceExporter({ url: `${endpoint.replace(/\/$/, '')}/v1/traces` }),
+          ),
+        ],
+      }),
+    );
   }
 
   startRequest(method: string, traceparent: string | undefined): RequestSpan {

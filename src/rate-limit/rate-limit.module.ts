@@ -1,21 +1,22 @@
 import { Module } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
 import { AppConfig } from '../config/app-config';
-import { RateLimitInterceptor } from './rate-limit.interceptor';
+import { RateLimitGuard } from './rate-limit.guard';
 import { MemoryRateLimiter, RateLimiter } from './rate-limiter';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
+/** The limiter and its guard; AppModule installs the guard globally, after authentication. */
 @Module({
   providers: [
     {
       provide: RateLimiter,
       inject: [AppConfig],
-      useFactory: (config: AppConfig): RateLimiter =>
+      useFactory: (config: AppConfig): Promise<RateLimiter> | RateLimiter =>
         config.rateLimit.redisUrl
           ? RedisRateLimiter.connect(config.rateLimit.redisUrl)
           : new MemoryRateLimiter(),
     },
-    { provide: APP_INTERCEPTOR, useClass: RateLimitInterceptor },
+    RateLimitGuard,
   ],
+  exports: [RateLimitGuard],
 })
 export class RateLimitModule {}

@@ -1,5 +1,5 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import Redis from 'ioredis';
+import type Redis from 'ioredis';
 import { RateLimiter, WindowCount } from './rate-limiter';
 
 /** Count and window end in one round trip, atomically, for every instance sharing Redis. */
@@ -21,9 +21,11 @@ export class RedisRateLimiter extends RateLimiter implements OnApplicationShutdo
     super();
   }
 
-  static connect(url: string): RedisRateLimiter {
+  /** Loads the Redis client only here: an instance without REDIS_URL never pays for it. */
+  static async connect(url: string): Promise<RedisRateLimiter> {
+    const { default: Client } = await import('ioredis');
     // Commands wait for the connection, but give up after one reconnect attempt.
-    return new RedisRateLimiter(new Redis(url, { maxRetriesPerRequest: 1, connectTimeout: 1000 }));
+    return new RedisRateLimiter(new Client(url, { maxRetriesPerRequest: 1, connectTimeout: 1000 }));
   }
 
   async hit(key: string, windowMs: number, now: number): Promise<WindowCount> {

@@ -7,6 +7,7 @@ import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/auth.decorators';
 import { InvalidInputError, PayloadTooLargeError } from './common/domain-error';
 import { requestContext } from './common/request-logging';
 import { Tracing } from './common/tracing';
+import { AppConfig } from './config/app-config';
 
 export const BODY_LIMIT = '1mb';
 
@@ -23,7 +24,7 @@ export async function createHttpApp(
   app.disable('x-powered-by');
   // Clients never send If-None-Match for these answers; hashing every body is wasted work.
   app.set('etag', false);
-  app.use(requestContext(app.get(Tracing)));
+  app.use(requestContext(app.get(Tracing), app.get(AppConfig).logFormat));
   app.use(jsonBodyParser());
   setUpOpenApi(app);
   return app;

@@ -5,7 +5,23 @@ import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { formatTraceparent, runInRequestContext } from './request-context';
 import type { Tracing } from './tracing';
 
-const logger = new Logger('HTTP');
+const CONTEXT = 'HTTP';
+const logger = new Logger(CONTEXT);
+
+type RequestLine = Record<string, string | number | undefined>;
+
+/**
+ * Writes a request's line. JSON lines have the process logger's shape (level, pid, timestamp,
+ * message, context) but skip its general-purpose serializer: this runs once per request.
+ */
+function requestLineWriter(format: 'json' | 'pretty'): (line: RequestLine) => void {
+  if (format === 'pretty') return (line) => logger.log(line);
+  const { pid } = process;
+  return (line) =>
+    void process.stdout.write(
+      `${JSON.stringify({ level: 'log', pid, timestamp: Date.now(), message: line, context: CONTEXT })}\n`,
+    );
+}
 
 /** The route pattern, never the URL: a query may carry an API key (`?api_key=`). */
 function routeOf(req: Request): string {
@@ -25,7 +41,8 @@ function taskIdOf(req: Request, res: Response): string | undefined {
  * with both, keeps them for the Temporal calls it makes, and logs one structured line when it
  * ends. Headers and URLs are never logged, so neither are keys.
  */
-export function requestContext(tracing: Tracing) {
+export function requestContext(tracing: Tracing, logFormat: 'json' | 'pretty') {
+  const log = requestLineWriter(logFormat);
   return (req: Request, res: Response, next: NextFunction): void => {
     const started = process.hrtime.bigint();
     const header = req.headers['x-request-id'];
@@ -43,7 +60,7 @@ export function requestContext(tracing: Tracing) {
       const route = routeOf(req);
       const tenant = (req as AuthenticatedRequest).principal?.tenantId;
       const taskId = taskIdOf(req, res);
-      logger.log({
+      log({
         msg: 'request',
         request_id: requestId,
         trace_id: trace.traceId,

@@ -252,4 +252,39 @@ describe('control with no worker running', () => {
     expect(signalNames(events)).toEqual(['pause_v1', 'cancel_v1']);
     expect(scheduledSteps(events)).toEqual([]);
   });
+
+  it("reads on one instance show another instance's pause and resume at once", async () => {
+    const other = await TestApi.start({ taskQueue });
+    try {
+      const taskId = await api.submit({ steps: 1, step_duration_ms: 0 });
+      const controlState = async () =>
+        (await api.request('GET', `/api/v1/tasks/${taskId}/control-state`)).body;
+      // Read twice: the second read is answered from what the first one folded.
+      for (let i = 0; i < 2; i++) {
+        expect(await api.status(taskId)).toBe('TASK_STATUS_QUEUED');
+        expect(await controlState()).toMatchObject({ is_paused: false });
+      }
+
+      const pause = await other.request('POST', `/api/v1/tasks/${taskId}/pause`, {
+        json: { reason: 'audit' },
+      });
+      expect(pause.status).toBe(202);
+      expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+      expect(await controlState()).toEqual({
+        is_paused: true,
+        is_cancelled: false,
+        paused_at: expect.stringMatching(RFC3339),
+        pause_reason: 'audit',
+        paused_by: 'alice',
+        cancel_reason: '',
+        cancelled_by: '',
+      });
+
+      expect((await other.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+      expect(await api.status(taskId)).toBe('TASK_STATUS_QUEUED');
+      expect(await controlState()).toMatchObject({ is_paused: false, pause_reason: '' });
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -171,7 +171,7 @@ export class TasksController {
     @Param('id', TaskIdPipe) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskStatusResponseDto> {
-    const task = await this.tasks.find(principal, id);
+    const task = await this.tasks.latest(principal, id);
     res.setHeader('X-Workflow-ID', task.taskId);
     return toTaskStatusResponse(task);
   }
@@ -264,7 +264,7 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
   ): Promise<ControlStateResponseDto> {
-    return (await this.tasks.find(principal, id)).control;
+    return (await this.tasks.latest(principal, id)).control;
   }
 
   /** Submits and sets the headers both submit routes answer with. */

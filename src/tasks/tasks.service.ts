@@ -25,6 +25,7 @@ import {
   TaskStateConflictError,
 } from './errors';
 import { TERMINAL_WORDS, type TaskStatus } from './task-status';
+import { SnapshotCache } from './snapshot-cache';
 import { TaskSnapshot, readTaskHistory } from './task-history';
 import type { TaskEvent } from './task-event';
 
@@ -99,6 +100,7 @@ function listedStatus(execution: WorkflowExecutionInfo): TaskStatus {
 export class TasksService {
   /** Check-then-signal on one task runs one at a time in this process. */
   private readonly serial = new KeyedSerializer();
+  private readonly snapshots = new SnapshotCache();
 
   constructor(private readonly workflows: TaskWorkflowGateway) {}
 
@@ -264,7 +266,24 @@ export class TasksService {
       );
   }
 
-  /** The task as its history tells it; another tenant's task does not exist. */
+  /**
+   * The task as it stands, for reads that decide nothing: one describe call when this instance
+   * has folded the same version of its history before, that and the history otherwise.
+   */
+  async latest(principal: Principal, taskId: string): Promise<TaskSnapshot> {
+    const version = await this.workflows.version(taskId);
+    let task = this.snapshots.get(taskId, version);
+    if (!task) {
+      const history = await this.workflows.history(taskId, version.runId);
+      task = readTaskHistory(taskId, history)?.task;
+      const length = Number(history.at(-1)?.eventId ?? 0);
+      if (task) this.snapshots.set(taskId, version.runId, length, task);
+    }
+    if (task?.tenantId !== principal.tenantId) throw new TaskNotFoundError();
+    return task;
+  }
+
+  /** The task as its whole history tells it now; another tenant's task does not exist. */
   async find(principal: Principal, taskId: string): Promise<TaskSnapshot> {
     return (await this.read(principal, taskId)).task;
   }

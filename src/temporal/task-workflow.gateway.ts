@@ -5,6 +5,7 @@ import {
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
 import type { SearchAttributePair } from '@temporalio/common';
+import { temporal } from '@temporalio/proto';
 import { AppConfig } from '../config/app-config';
 import type { HistoryEvent } from '../tasks/task-history';
 import {
@@ -18,6 +19,15 @@ import { TaskServiceUnavailableError } from '../tasks/errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
 import { SearchAttributes } from './search-attributes';
 
+/** A workflow, and one of its runs (the latest when `runId` is absent). */
+interface Execution {
+  workflowId: string;
+  runId?: string;
+}
+
+const WORKFLOW_TASK_STARTED =
+  temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED;
+
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
 const HISTORY_PAGE_SIZE = 256;
@@ -25,6 +35,18 @@ const HISTORY_PAGE_SIZE = 256;
 const LONG_POLL_TIMEOUT_MS = 30_000;
 /** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
 const SETTLE_TIMEOUT_MS = 11_000;
+
+/** Which run of a workflow is the latest, how far its history goes, and whether it is settled. */
+export interface HistoryVersion {
+  runId: string;
+  /** The ID of the last event written (events are numbered from 1 without gaps). */
+  length: number;
+  /**
+   * False while a worker holds a workflow task: Temporal may then be holding signals back,
+   * accepted but not yet written, so the written history is not the whole truth.
+   */
+  settled: boolean;
+}
 
 interface HistoryPage {
   events: HistoryEvent[];
@@ -86,34 +108,50 @@ export class TaskWorkflowGateway {
   }
 
   /**
-   * The whole history of the workflow's latest run, oldest event first, including every signal
-   * Temporal has accepted so far.
+   * The whole history of the workflow's latest run (or of run `runId`), oldest event first,
+   * including every signal Temporal has accepted so far.
    *
    * While a worker holds a workflow task, Temporal buffers new events (our signals among them)
    * and writes them only when that task ends. So when the history ends in a task in flight, this
    * waits (long-polls) until that task has ended: a pause answered 202 is then always visible
    * to the resume that follows it. A healthy worker ends a task in milliseconds.
    */
-  async history(workflowId: string): Promise<HistoryEvent[]> {
+  async history(workflowId: string, runId?: string): Promise<HistoryEvent[]> {
+    const execution = { workflowId, runId };
     const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
     do {
-      const page = await this.call(() => this.readPage(workflowId, nextPageToken, false));
+      const page = await this.call(() => this.readPage(execution, nextPageToken, false));
       events.push(...page.events);
       nextPageToken = page.nextPageToken;
     } while (nextPageToken);
-    return workflowTaskInFlight(events) === undefined ? events : this.settledHistory(workflowId);
+    return workflowTaskInFlight(events) === undefined ? events : this.settledHistory(execution);
+  }
+
+  /** One describe call: the latest run's ID, history length and whether a task is in flight. */
+  async version(workflowId: string): Promise<HistoryVersion> {
+    const { workflowExecutionInfo: info, pendingWorkflowTask } = await this.call(() =>
+      this.client.workflowService.describeWorkflowExecution({
+        namespace: this.config.temporal.namespace,
+        execution: { workflowId },
+      }),
+    );
+    return {
+      runId: info?.execution?.runId ?? '',
+      length: Number(info?.historyLength ?? 0),
+      settled: pendingWorkflowTask?.state !== WORKFLOW_TASK_STARTED,
+    };
   }
 
   /** The history once the workflow task in flight at the first read has ended. */
-  private async settledHistory(workflowId: string): Promise<HistoryEvent[]> {
+  private async settledHistory(execution: Execution): Promise<HistoryEvent[]> {
     const events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
     let waitUntil: number | undefined;
     let awaited: number | undefined;
     for (;;) {
       const page = await this.call(
-        () => this.readPage(workflowId, nextPageToken, true),
+        () => this.readPage(execution, nextPageToken, true),
         waitUntil,
       ).catch((err: unknown) => {
         // A worker that died holding the task: Temporal ends it at its timeout. Do not fail the
@@ -155,7 +193,7 @@ export class TaskWorkflowGateway {
       try {
         return await this.client.connection.withAbortSignal(call.signal, () =>
           this.call(
-            () => this.readPage(workflowId, nextPageToken, true),
+            () => this.readPage({ workflowId }, nextPageToken, true),
             Date.now() + LONG_POLL_TIMEOUT_MS,
           ),
         );
@@ -170,15 +208,15 @@ export class TaskWorkflowGateway {
     }
   }
 
-  /** One page of the latest run's history; with `waitNewEvent`, a long poll at its end. */
+  /** One page of the run's history (the latest run's without a run ID); with `waitNewEvent`, a long poll at its end. */
   private async readPage(
-    workflowId: string,
+    execution: Execution,
     nextPageToken: Uint8Array | undefined,
     waitNewEvent: boolean,
   ): Promise<HistoryPage> {
     const page = await this.client.workflowService.getWorkflowExecutionHistory({
       namespace: this.config.temporal.namespace,
-      execution: { workflowId },
+      execution,
       nextPageToken,
       maximumPageSize: HISTORY_PAGE_SIZE,
       waitNewEvent,

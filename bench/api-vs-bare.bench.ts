@@ -2,7 +2,7 @@
  * What the API adds on top of Temporal (issue 7): each task operation through the API against a
  * bare @temporalio/client program making the same Temporal calls, same concurrency, same run.
  *
- *   npm run bench      (BENCH_REQUESTS=400 per measurement at concurrency 32, 60 at 1)
+ *   npm run bench      (BENCH_REQUESTS=800 per measurement at concurrency 32, a sixth of that at 1)
  */
 import { Client, Connection } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -28,18 +28,34 @@ import {
   runBenchmark,
 } from './stack';
 
-const AT_32 = Number(process.env.BENCH_REQUESTS ?? 400);
+const AT_32 = Number(process.env.BENCH_REQUESTS ?? 800);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
 const CONCURRENCIES = [1, 32];
+/** Each comparison alternates API and bare this many times. */
+const ROUNDS = 4;
 /** BENCH_OPS=status,resume measures only those operations (e.g. while profiling one). */
 const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status').split(','));
+
+/** CPU milliseconds, by process. */
+interface Cpu {
+  api: number;
+  temporal: number;
+  client: number;
+}
+
+/** One run of operations: each one's latency, the time and CPU they took together. */
+interface Sample {
+  latencies: number[];
+  seconds: number;
+  cpu: Cpu;
+}
 
 interface Result {
   throughput: number;
   p50: number;
   p99: number;
   /** CPU milliseconds per operation, by process. */
-  cpu: { api: number; temporal: number; client: number };
+  cpu: Cpu;
 }
 
 /** The processes whose CPU time a measurement accounts for. */
@@ -48,7 +64,7 @@ interface Processes {
   temporal?: number;
 }
 
-function cpuNow(processes: Processes) {
+function cpuNow(processes: Processes): Cpu {
   const own = process.cpuUsage();
   return {
     api: cpuMs(processes.api),
@@ -57,20 +73,20 @@ function cpuNow(processes: Processes) {
   };
 }
 
-/** Runs `total` operations with `concurrency` in flight; latency of each, throughput overall. */
+/** Runs operations `from` to `to` - 1 with `concurrency` in flight. */
 async function measure(
   processes: Processes,
   concurrency: number,
-  total: number,
+  [from, to]: [number, number],
   op: (i: number) => Promise<void>,
-): Promise<Result> {
+): Promise<Sample> {
   const latencies: number[] = [];
-  let next = 0;
-  const cpuBefore = cpuNow(processes);
+  let next = from;
+  const before = cpuNow(processes);
   const started = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (next < total) {
+      while (next < to) {
         const i = next++;
         const t0 = performance.now();
         await op(i);
@@ -79,10 +95,40 @@ async function measure(
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  const cpuAfter = cpuNow(processes);
-  const perOp = (key: keyof Result['cpu']) => (cpuAfter[key] - cpuBefore[key]) / total;
+  const after = cpuNow(processes);
   return {
-    throughput: total / seconds,
+    latencies,
+    seconds,
+    cpu: {
+      api: after.api - before.api,
+      temporal: after.temporal - before.temporal,
+      client: after.client - before.client,
+    },
+  };
+}
+
+/**
+ * Waits (up to 30 s) until Temporal has been nearly idle for half a second, so that one
+ * measurement does not pay for work Temporal deferred from the one before (timers, task queues).
+ */
+async function temporalQuiet(processes: Processes): Promise<void> {
+  if (processes.temporal === undefined) return;
+  const pid = processes.temporal;
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const before = cpuMs(pid);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    if (cpuMs(pid) - before < 50) return; // under a tenth of a core
+  }
+}
+
+function summarize(samples: Sample[]): Result {
+  const latencies = samples.flatMap((s) => s.latencies);
+  const seconds = samples.reduce((sum, s) => sum + s.seconds, 0);
+  const perOp = (key: keyof Cpu) =>
+    samples.reduce((sum, s) => sum + s.cpu[key], 0) / latencies.length;
+  return {
+    throughput: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     cpu: { api: perOp('api'), temporal: perOp('temporal'), client: perOp('client') },
@@ -187,23 +233,23 @@ async function main(): Promise<void> {
       await measure(
         processes,
         c,
-        64,
+        [0, 64],
         async (i) => void (await http(c, 'GET', `/api/v1/tasks/${readable[i % 50]}`)),
       );
       await measure(
         processes,
         c,
-        16,
+        [0, 16],
         async () => void (await http(c, 'POST', '/api/v1/tasks', { query: 'warm' })),
       );
     }
     await measure(
       processes,
       8,
-      64,
+      [0, 64],
       async (i) => void (await client.workflow.getHandle(readable[i % 50]).fetchHistory()),
     );
-    await measure(processes, 8, 16, async () => void (await bareStart('warm', {})));
+    await measure(processes, 8, [0, 16], async () => void (await bareStart('warm', {})));
 
     const rows: string[][] = [];
     const compare = async (
@@ -214,8 +260,25 @@ async function main(): Promise<void> {
       bare: (i: number) => Promise<void>,
     ) => {
       if (!OPS.has(name)) return;
-      const a = await measure(processes, concurrency, total, viaApi);
-      const b = await measure(processes, concurrency, total, bare);
+      // Alternate the two sides, so that neither always runs first, nor always pays for work
+      // Temporal defers (timers, task queue writes) from the run before it.
+      const viaApiSamples: Sample[] = [];
+      const bareSamples: Sample[] = [];
+      for (let round = 0; round < ROUNDS; round++) {
+        const slice: [number, number] = [
+          Math.floor((round * total) / ROUNDS),
+          Math.floor(((round + 1) * total) / ROUNDS),
+        ];
+        const [first, second] = round % 2 === 0 ? [viaApi, bare] : [bare, viaApi];
+        const [firstSamples, secondSamples] =
+          round % 2 === 0 ? [viaApiSamples, bareSamples] : [bareSamples, viaApiSamples];
+        await temporalQuiet(processes);
+        firstSamples.push(await measure(processes, concurrency, slice, first));
+        await temporalQuiet(processes);
+        secondSamples.push(await measure(processes, concurrency, slice, second));
+      }
+      const a = summarize(viaApiSamples);
+      const b = summarize(bareSamples);
       rows.push([
         name,
         String(concurrency),

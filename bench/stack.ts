@@ -11,7 +11,7 @@ import { run as createKeys } from '../src/scripts/keys';
 import { resolveTemporalCli } from '../src/temporal/temporal-cli';
 import { ApiClient } from '../test/support/api';
 import { freePort } from '../test/support/ports';
-import { NodeProcess, startNodeProcess } from '../test/support/processes';
+import { NodeProcess, ROOT, startNodeProcess } from '../test/support/processes';
 import { waitFor } from '../test/support/wait';
 
 /** Whom the benchmark's key belongs to; tasks started by hand are started as them. */
@@ -86,7 +86,10 @@ export async function startApi(
     {
       cpus: process.env.BENCH_API_CPUS,
       // e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the API under the load.
-      nodeArgs: process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean),
+      nodeArgs: [
+        ...apiNodeFlags(),
+        ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+      ],
     },
   );
   const url = `http://127.0.0.1:${port}`;
@@ -97,6 +100,14 @@ export async function startApi(
     60_000,
   );
   return { process: child, client, url, key };
+}
+
+/** The node flags of `npm run start:api`: the benchmark runs the API as documented. */
+function apiNodeFlags(): string[] {
+  const { scripts } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as {
+    scripts: Record<string, string>;
+  };
+  return scripts['start:api'].split(/\s+/).filter((arg) => arg.startsWith('--'));
 }
 
 /** Resident memory of a process, in bytes (Linux). */

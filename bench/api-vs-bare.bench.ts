@@ -33,6 +33,8 @@ const AT_1 = Math.max(20, Math.round(AT_32 / 6));
 const CONCURRENCIES = [1, 32];
 /** Each comparison alternates API and bare this many times. */
 const ROUNDS = 4;
+/** Resumes each side makes before measuring, so the JIT has compiled the resume path. */
+const WARM_RESUMES = 64;
 /** BENCH_OPS=status,resume measures only those operations (e.g. while profiling one). */
 const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status').split(','));
 
@@ -190,7 +192,13 @@ async function main(): Promise<void> {
   const processes: Processes = { api: api.process.pid, temporal: stack.server?.pid };
   const idle = rssBytes(api.process.pid);
   let peak = idle;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(api.process.pid))), 100);
+  /** The peak since the current comparison began. */
+  let rowPeak = idle;
+  const sampler = setInterval(() => {
+    const rss = rssBytes(api.process.pid);
+    peak = Math.max(peak, rss);
+    rowPeak = Math.max(rowPeak, rss);
+  }, 100);
 
   try {
     // Tasks to read: closed ones, so every read sees the same history.
@@ -199,7 +207,7 @@ async function main(): Promise<void> {
     );
     // Tasks to resume: each paused at its first checkpoint by the worker, which then stops.
     const resumeCount = OPS.has('resume')
-      ? 2 * CONCURRENCIES.reduce((n, c) => n + (c === 1 ? AT_1 : AT_32), 0)
+      ? 2 * (WARM_RESUMES + CONCURRENCIES.reduce((n, c) => n + (c === 1 ? AT_1 : AT_32), 0))
       : 0;
     const paused: string[] = [];
     for (let i = 0; i < resumeCount; i += 50) {
@@ -228,7 +236,20 @@ async function main(): Promise<void> {
     );
     await worker.stop();
 
+    const apiResume = async (concurrency: number, id: string) =>
+      void (await http(concurrency, 'POST', `/api/v1/tasks/${id}/resume`, undefined, 202));
+    const bareResume = async (id: string) => {
+      const handle = client.workflow.getHandle(id);
+      await handle.fetchHistory();
+      await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: BENCH_USER });
+    };
+
     // Warm both sides up (JIT, connection pools) before anything is measured.
+    if (resumeCount > 0) {
+      const [viaApi, bare] = [paused.slice(0, WARM_RESUMES), paused.slice(WARM_RESUMES)];
+      await measure(processes, 8, [0, WARM_RESUMES], (i) => apiResume(32, viaApi[i]));
+      await measure(processes, 8, [0, WARM_RESUMES], (i) => bareResume(bare[i]));
+    }
     for (const c of CONCURRENCIES) {
       await measure(
         processes,
@@ -262,6 +283,7 @@ async function main(): Promise<void> {
       if (!OPS.has(name)) return;
       // Alternate the two sides, so that neither always runs first, nor always pays for work
       // Temporal defers (timers, task queue writes) from the run before it.
+      rowPeak = 0;
       const viaApiSamples: Sample[] = [];
       const bareSamples: Sample[] = [];
       for (let round = 0; round < ROUNDS; round++) {
@@ -290,10 +312,11 @@ async function main(): Promise<void> {
         a.cpu.api.toFixed(2),
         `${a.cpu.temporal.toFixed(2)} / ${b.cpu.temporal.toFixed(2)}`,
         `${a.cpu.client.toFixed(2)} / ${b.cpu.client.toFixed(2)}`,
+        (rowPeak / 1024 / 1024).toFixed(0),
       ]);
     };
 
-    let resumed = 0;
+    let resumed = 2 * WARM_RESUMES;
     for (const c of CONCURRENCIES) {
       const total = c === 1 ? AT_1 : AT_32;
       const apiTasks = paused.slice(resumed, resumed + total);
@@ -303,13 +326,8 @@ async function main(): Promise<void> {
         'resume',
         c,
         total,
-        async (i) =>
-          void (await http(c, 'POST', `/api/v1/tasks/${apiTasks[i]}/resume`, undefined, 202)),
-        async (i) => {
-          const handle = client.workflow.getHandle(bareTasks[i]);
-          await handle.fetchHistory();
-          await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: BENCH_USER });
-        },
+        (i) => apiResume(c, apiTasks[i]),
+        (i) => bareResume(bareTasks[i]),
       );
     }
     for (const c of CONCURRENCIES) {
@@ -338,9 +356,9 @@ async function main(): Promise<void> {
 
     console.log(
       '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
-        ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare |',
+        ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare | API RSS peak MB |',
     );
-    console.log(`|${' --- |'.repeat(10)}`);
+    console.log(`|${' --- |'.repeat(11)}`);
     for (const row of rows) console.log(`| ${row.join(' | ')} |`);
     console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
   } finally {

@@ -208,7 +208,10 @@ export class TaskWorkflowGateway {
     }
   }
 
-  /** One page of the run's history (the latest run's without a run ID); with `waitNewEvent`, a long poll at its end. */
+  /**
+   * One page of the run's history (the latest run's without a run ID); with `waitNewEvent`, a
+   * long poll at its end.
+   */
   private async readPage(
     execution: Execution,
     nextPageToken: Uint8Array | undefined,

@@ -1,23 +1,7 @@
-import { initialControlState } from '../workflows/contract';
+import { taskSnapshot } from '../../test/support/task-snapshot';
 import { SnapshotCache } from './snapshot-cache';
-import type { TaskSnapshot } from './task-history';
 
-const snapshot = (taskId: string, result = ''): TaskSnapshot => ({
-  taskId,
-  tenantId: 't',
-  userId: 'u',
-  sessionId: 's',
-  query: 'q',
-  mode: 'standard',
-  context: {},
-  requestHash: '',
-  createdAt: new Date(0),
-  updatedAt: new Date(0),
-  picked: true,
-  control: initialControlState(),
-  result,
-  error: '',
-});
+const snapshot = (taskId: string, result = '') => taskSnapshot({ taskId, result });
 
 const settled = (runId: string, length: number) => ({ runId, length, settled: true });
 

@@ -1,24 +1,6 @@
+import { taskSnapshot as task } from '../../../test/support/task-snapshot';
 import { initialControlState } from '../../workflows/contract';
-import type { TaskSnapshot } from '../task-history';
 import { toTaskStatusResponse } from './task-responses.dto';
-
-const task = (change: Partial<TaskSnapshot>): TaskSnapshot => ({
-  taskId: 'task-1',
-  tenantId: 't',
-  userId: 'u',
-  sessionId: 's',
-  query: 'q',
-  mode: 'standard',
-  context: {},
-  requestHash: '',
-  createdAt: new Date('2026-01-01T00:00:00Z'),
-  updatedAt: new Date('2026-01-01T00:00:01Z'),
-  picked: true,
-  control: initialControlState(),
-  result: '',
-  error: '',
-  ...change,
-});
 
 describe('toTaskStatusResponse', () => {
   it('adds `response` only when the result is a JSON object', () => {

@@ -11,6 +11,7 @@ import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { SharedRedisModule } from './redis/shared-redis';
 import { TasksModule } from './tasks/tasks.module';
 
 /** The API process. Global guards, pipe and filter are providers, so tests run this pipeline. */
@@ -21,6 +22,7 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        SharedRedisModule,
         AuthModule,
         RateLimitModule,
         TasksModule,

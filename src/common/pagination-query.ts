@@ -22,8 +22,13 @@ export function PaginationQuery(maxLimit: number, defaultLimit: number) {
 
     /** The page of `items` these parameters select. */
     page<T>(items: readonly T[]): T[] {
-      const offset = this.offset ?? 0;
-      return items.slice(offset, offset + (this.limit ?? defaultLimit));
+      const { offset, limit } = this.window();
+      return items.slice(offset, offset + limit);
+    }
+
+    /** The offset and limit asked for, defaults applied. */
+    window(): { offset: number; limit: number } {
+      return { offset: this.offset ?? 0, limit: this.limit ?? defaultLimit };
     }
   }
   return Pagination;

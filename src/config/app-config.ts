@@ -212,9 +212,12 @@ export class AppConfig {
   readonly rateLimit: {
     /** Requests per key per minute; 0 turns limiting off. */
     readonly perMinute: number;
-    /** Shared by every API instance when set; in-process otherwise. */
-    readonly redisUrl?: string;
   };
+  /**
+   * Shared by every API instance when set (rate limits, control decisions); each instance
+   * keeps its own otherwise.
+   */
+  readonly redisUrl?: string;
   readonly executor: ExecutorName;
   /** JSON lines for machines (the default in production), or coloured lines for people. */
   readonly logFormat: 'json' | 'pretty';
@@ -240,7 +243,8 @@ export class AppConfig {
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;
-    this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200, redisUrl: vars.REDIS_URL };
+    this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200 };
+    this.redisUrl = vars.REDIS_URL;
     this.executor = vars.TASK_EXECUTOR ?? 'simulated';
     this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
     this.otel = {

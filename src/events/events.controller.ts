@@ -150,7 +150,8 @@ export class EventsController implements BeforeApplicationShutdown {
     @Param('id', TaskIdPipe) taskId: string,
     @Query() query: EventsQueryDto,
   ): Promise<TaskEventsResponseDto> {
-    const events = query.page(await this.tasks.events(principal, taskId));
+    const { offset, limit } = query.window();
+    const events = await this.tasks.events(principal, taskId, offset, limit);
     return { events, count: events.length };
   }
 
@@ -169,7 +170,7 @@ export class EventsController implements BeforeApplicationShutdown {
     // Everything that can fail as JSON fails before the first stream byte.
     const types = parseTypes(query.types);
     const after = parseLastEventId(lastEventId, query.last_event_id);
-    await this.tasks.find(principal, taskId);
+    await this.tasks.get(principal, taskId);
 
     const abort = new AbortController();
     this.open.add(abort);

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { AppConfig } from '../config/app-config';
+import { SharedRedis } from '../redis/shared-redis';
 import { RateLimitGuard } from './rate-limit.guard';
 import { MemoryRateLimiter, RateLimiter } from './rate-limiter';
 import { RedisRateLimiter } from './redis-rate-limiter';
@@ -9,11 +9,9 @@ import { RedisRateLimiter } from './redis-rate-limiter';
   providers: [
     {
       provide: RateLimiter,
-      inject: [AppConfig],
-      useFactory: (config: AppConfig): Promise<RateLimiter> | RateLimiter =>
-        config.rateLimit.redisUrl
-          ? RedisRateLimiter.connect(config.rateLimit.redisUrl)
-          : new MemoryRateLimiter(),
+      inject: [SharedRedis],
+      useFactory: ({ client }: SharedRedis): RateLimiter =>
+        client ? new RedisRateLimiter(client) : new MemoryRateLimiter(),
     },
     RateLimitGuard,
   ],

@@ -1,33 +1,36 @@
 import { defaultPayloadConverter, mapFromPayloads, type Payload } from '@temporalio/common';
 import { tsToDate } from '@temporalio/common/lib/time';
-import type { temporal } from '@temporalio/proto';
+import type { HistoryEvent } from '../temporal/task-workflow.gateway';
 import {
   CANCEL_SIGNAL,
-  ControlState,
+  ControlRecord,
   MEMO_CONTEXT,
+  MEMO_CONTROL,
   MEMO_MODE,
   MEMO_PROGRESS,
   MEMO_QUERY,
   MEMO_REQUEST_HASH,
   MEMO_SESSION_ID,
   MEMO_TENANT_ID,
+  MEMO_UPDATED_AT,
   MEMO_USER_ID,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
   TaskProgress,
   applyControlSignal,
-  initialControlState,
   isControlSignalName,
+  requestTime,
+  toControlRecord,
   toControlRequest,
 } from '../workflows/contract';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
 
-export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
-
-/** Everything the API knows about a task, derived from its workflow history alone. */
+/** Everything the API knows about a task, derived from Temporal alone. */
 export interface TaskSnapshot {
   taskId: string;
+  /** The workflow run it was read from. */
+  runId: string;
   tenantId: string;
   userId: string;
   sessionId: string;
@@ -36,14 +39,15 @@ export interface TaskSnapshot {
   context: Record<string, unknown>;
   requestHash: string;
   createdAt: Date;
+  /** The last recorded change: a control request, a step of progress, the close. */
   updatedAt: Date;
   /** Set once the task is closed. */
   closedAt?: Date;
   terminal?: TerminalStatus;
-  /** Whether a worker has picked the task up. */
-  picked: boolean;
-  /** Folded from the control signals in history, so it holds before any worker saw them. */
-  control: ControlState;
+  /** Whether a worker has taken the task up. */
+  started: boolean;
+  /** Includes control signals Temporal accepted that no worker has processed yet. */
+  control: ControlRecord;
   progress?: TaskProgress;
   result: string;
   error: string;
@@ -59,22 +63,78 @@ const asObject = (value: unknown): Record<string, unknown> =>
     ? (value as Record<string, unknown>)
     : {};
 
+const asDate = (value: unknown): Date | undefined => {
+  const date = typeof value === 'string' ? new Date(value) : undefined;
+  return date && !Number.isNaN(date.getTime()) ? date : undefined;
+};
+
 const eventTime = (event: HistoryEvent): Date =>
   event.eventTime ? tsToDate(event.eventTime) : new Date(0);
 
 const withReason = (verb: string, reason: string): string => (reason ? `${verb}: ${reason}` : verb);
 
 /**
+ * A task as its memo tells it: the start record the API wrote, and the state the workflow kept
+ * as of its last completed workflow task. Undefined for a workflow that is not one of our tasks.
+ */
+export function snapshotFromMemo(
+  taskId: string,
+  runId: string,
+  memo: Record<string, unknown>,
+  createdAt: Date,
+): TaskSnapshot | undefined {
+  const tenantId = asString(memo[MEMO_TENANT_ID]);
+  if (!tenantId) return undefined;
+  const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
+  return {
+    taskId,
+    runId,
+    tenantId,
+    userId: asString(memo[MEMO_USER_ID]),
+    sessionId: asString(memo[MEMO_SESSION_ID]),
+    query: asString(memo[MEMO_QUERY]),
+    mode: asString(memo[MEMO_MODE]),
+    context: asObject(memo[MEMO_CONTEXT]),
+    requestHash: asString(memo[MEMO_REQUEST_HASH]),
+    createdAt,
+    updatedAt: asDate(memo[MEMO_UPDATED_AT]) ?? createdAt,
+    started: progress !== undefined,
+    control: controlFromMemo(memo[MEMO_CONTROL]),
+    progress,
+    result: '',
+    error: '',
+  };
+}
+
+/** A memo's control record; tasks started before records had a version kept the public fields. */
+function controlFromMemo(value: unknown): ControlRecord {
+  return toControlRecord(value) ?? toControlRecord({ ...asObject(value), version: 0 })!;
+}
+
+/** The end of a workflow task: the memo holds the state the workflow reached in it. */
+export const isWorkflowTaskCompleted = (event: HistoryEvent): boolean =>
+  !!event.workflowTaskCompletedEventAttributes;
+
+/**
  * Folds a task's workflow history, one event at a time, into its snapshot and its stream of
  * task events. Every task event comes from exactly one history event and takes its ID as `seq`,
  * so the events of a task are the same, with the same ids, for every reader at any time.
+ *
+ * A fold starts either at the first event, or from a snapshot known to hold at some point of
+ * the history (the memo as of a completed workflow task) and continues with the events after it.
  */
 export class TaskHistoryFold {
   private current?: TaskSnapshot;
   /** Set for a workflow that is not a task of this service (no tenant in its start memo). */
   private foreign = false;
 
-  constructor(private readonly taskId: string) {}
+  constructor(
+    private readonly taskId: string,
+    private readonly runId = '',
+    from?: TaskSnapshot,
+  ) {
+    this.current = from && { ...from };
+  }
 
   /** Undefined until the start event, and for a workflow that is not one of our tasks. */
   get snapshot(): TaskSnapshot | undefined {
@@ -90,14 +150,18 @@ export class TaskHistoryFold {
       this.start(event, at);
       return this.current && this.emit(event, at, 'WORKFLOW_STARTED', 'Task started');
     }
-    task.updatedAt = at;
+    if (event.workflowExecutionStartedEventAttributes) {
+      return this.emit(event, at, 'WORKFLOW_STARTED', 'Task started');
+    }
 
     const signaled = event.workflowExecutionSignaledEventAttributes;
     if (signaled?.signalName && isControlSignalName(signaled.signalName)) {
       const request = toControlRequest(decode(signaled.input?.payloads));
+      const requestedAt = requestTime(request, at);
       const before = task.control;
-      task.control = applyControlSignal(before, signaled.signalName, request, at);
+      task.control = applyControlSignal(before, signaled.signalName, request, requestedAt);
       if (task.control === before) return undefined;
+      task.updatedAt = requestedAt;
       const who = { reason: request.reason, requested_by: request.requested_by };
       switch (signaled.signalName) {
         case PAUSE_SIGNAL:
@@ -109,12 +173,12 @@ export class TaskHistoryFold {
             who,
           );
         case RESUME_SIGNAL:
+          // A resume that withdraws a pause before it took effect continues from no checkpoint.
           return this.emit(event, at, 'workflow.resumed', withReason('Resuming', request.reason), {
             ...who,
-            checkpoint: task.progress?.checkpoint ?? '',
+            checkpoint: task.progress?.waiting ? task.progress.checkpoint : '',
           });
         case CANCEL_SIGNAL:
-          this.pausedWhenCancelled = before.is_paused;
           return this.emit(
             event,
             at,
@@ -125,18 +189,12 @@ export class TaskHistoryFold {
       }
     }
     if (event.workflowTaskStartedEventAttributes) {
-      task.picked = true;
+      task.started = true;
       return undefined;
     }
     const modified = event.workflowPropertiesModifiedEventAttributes;
-    if (modified) {
-      const memo = mapFromPayloads(defaultPayloadConverter, modified.upsertedMemo?.fields);
-      const progress = memo?.[MEMO_PROGRESS] as TaskProgress | undefined;
-      if (!progress) return undefined;
-      const previous = task.progress;
-      task.progress = progress;
-      return this.progressEvent(event, at, previous, progress);
-    }
+    if (modified) return this.memoChanged(event, at, modified.upsertedMemo?.fields);
+
     const completed = event.workflowExecutionCompletedEventAttributes;
     if (completed) {
       this.close(at, 'COMPLETED');
@@ -163,47 +221,38 @@ export class TaskHistoryFold {
       this.close(at, 'CANCELLED');
       return this.emit(event, at, 'workflow.cancelled', 'Cancelled', {
         checkpoint: task.progress?.checkpoint ?? '',
-        was_paused: this.pausedWhenCancelled || (task.progress?.waiting ?? false),
+        was_paused: task.control.was_paused || (task.progress?.waiting ?? false),
       });
     }
     return undefined;
   }
 
-  private pausedWhenCancelled = false;
-
   private start(event: HistoryEvent, at: Date): void {
     const started = event.workflowExecutionStartedEventAttributes;
     const memo = mapFromPayloads(defaultPayloadConverter, started?.memo?.fields) ?? {};
-    const tenantId = asString(memo[MEMO_TENANT_ID]);
-    if (!started || !tenantId) {
-      this.foreign = true;
-      return;
-    }
-    this.current = {
-      taskId: this.taskId,
-      tenantId,
-      userId: asString(memo[MEMO_USER_ID]),
-      sessionId: asString(memo[MEMO_SESSION_ID]),
-      query: asString(memo[MEMO_QUERY]),
-      mode: asString(memo[MEMO_MODE]),
-      context: asObject(memo[MEMO_CONTEXT]),
-      requestHash: asString(memo[MEMO_REQUEST_HASH]),
-      createdAt: at,
-      updatedAt: at,
-      picked: false,
-      control: initialControlState(),
-      result: '',
-      error: '',
-    };
+    this.current = started ? snapshotFromMemo(this.taskId, this.runId, memo, at) : undefined;
+    this.foreign = !this.current;
   }
 
-  /** One memo change is one step of progress: a checkpoint passed, a step done, a pause begun. */
-  private progressEvent(
+  /**
+   * The workflow recorded its state. Control is taken from the record: the workflow applied
+   * the same signals in the same order, so the two agree, and the record also carries changes
+   * the workflow made by itself. One memo change is one step of progress: a checkpoint passed,
+   * a step done, a pause begun.
+   */
+  private memoChanged(
     event: HistoryEvent,
     at: Date,
-    previous: TaskProgress | undefined,
-    progress: TaskProgress,
+    fields: Parameters<typeof mapFromPayloads>[1],
   ): TaskEvent | undefined {
+    const task = this.current!;
+    const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
+    task.control = toControlRecord(memo[MEMO_CONTROL]) ?? task.control;
+    task.updatedAt = asDate(memo[MEMO_UPDATED_AT]) ?? (memo[MEMO_PROGRESS] ? at : task.updatedAt);
+    const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
+    if (!progress) return undefined;
+    const previous = task.progress;
+    task.progress = progress;
     const where = { checkpoint: progress.checkpoint, step: progress.steps_done };
     if (progress.cancelled) return undefined; // reported by workflow.cancelled when it closes
     if (progress.waiting && !previous?.waiting) {
@@ -222,6 +271,7 @@ export class TaskHistoryFold {
   private close(at: Date, terminal: TerminalStatus): void {
     this.current!.terminal = terminal;
     this.current!.closedAt = at;
+    this.current!.updatedAt = at;
   }
 
   private emit(
@@ -245,9 +295,10 @@ export class TaskHistoryFold {
 /** Folds a whole history; undefined for a workflow that is not a task of this service. */
 export function readTaskHistory(
   taskId: string,
-  history: HistoryEvent[],
+  runId: string,
+  history: readonly HistoryEvent[],
 ): { task: TaskSnapshot; events: TaskEvent[] } | undefined {
-  const fold = new TaskHistoryFold(taskId);
+  const fold = new TaskHistoryFold(taskId, runId);
   const events = history.flatMap((e) => fold.apply(e) ?? []);
   const task = fold.snapshot;
   return task && { task, events };
@@ -256,5 +307,14 @@ export function readTaskHistory(
 export function statusOf(snapshot: TaskSnapshot): TaskStatus {
   if (snapshot.terminal) return `TASK_STATUS_${snapshot.terminal}`;
   if (snapshot.control.is_paused) return 'TASK_STATUS_PAUSED';
-  return snapshot.picked ? 'TASK_STATUS_RUNNING' : 'TASK_STATUS_QUEUED';
+  return snapshot.started ? 'TASK_STATUS_RUNNING' : 'TASK_STATUS_QUEUED';
+}
+
+/**
+ * The control state as a client should read it: a closed task is not paused any more, whatever
+ * pause was pending when it ended (a cancelled one keeps who cancelled it and why).
+ */
+export function effectiveControl(snapshot: TaskSnapshot): ControlRecord {
+  if (!snapshot.terminal || !snapshot.control.is_paused) return snapshot.control;
+  return { ...snapshot.control, is_paused: false, paused_at: '', pause_reason: '', paused_by: '' };
 }

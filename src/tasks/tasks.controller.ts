@@ -27,6 +27,8 @@ import {
   TerminalStateResponseDto,
   toTaskStatusResponse,
 } from './dto/task-responses.dto';
+import { publicControlState } from '../workflows/contract';
+import { effectiveControl } from './task-history';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { SubmittedTask, TasksService } from './tasks.service';
 
@@ -171,7 +173,7 @@ export class TasksController {
     @Param('id', TaskIdPipe) id: string,
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskStatusResponseDto> {
-    const task = await this.tasks.latest(principal, id);
+    const task = await this.tasks.get(principal, id);
     res.setHeader('X-Workflow-ID', task.taskId);
     return toTaskStatusResponse(task);
   }
@@ -264,7 +266,7 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
   ): Promise<ControlStateResponseDto> {
-    return (await this.tasks.latest(principal, id)).control;
+    return publicControlState(effectiveControl(await this.tasks.get(principal, id)));
   }
 
   /** Submits and sets the headers both submit routes answer with. */

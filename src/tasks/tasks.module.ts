@@ -1,12 +1,26 @@
 import { Module } from '@nestjs/common';
+import { SharedRedis } from '../redis/shared-redis';
 import { TemporalModule } from '../temporal/temporal.module';
+import { DecisionLedger, MemoryDecisionLedger } from './decision-ledger';
+import { RedisDecisionLedger } from './redis-decision-ledger';
+import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
 @Module({
   imports: [TemporalModule],
   controllers: [TasksController],
-  providers: [TasksService],
+  providers: [
+    {
+      provide: DecisionLedger,
+      inject: [SharedRedis],
+      // Shared by every instance with REDIS_URL; exact within this instance otherwise.
+      useFactory: ({ client }: SharedRedis): DecisionLedger =>
+        client ? new RedisDecisionLedger(client) : new MemoryDecisionLedger(),
+    },
+    TaskReader,
+    TasksService,
+  ],
   exports: [TasksService],
 })
 export class TasksModule {}

@@ -4,10 +4,11 @@ import { createHash, randomUUID } from 'node:crypto';
 import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
-import { KeyedSerializer } from '../common/keyed-serializer';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
+  CANCEL_SIGNAL,
   ControlRequest,
+  ControlSignalName,
   MEMO_MODE,
   MEMO_QUERY,
   PAUSE_SIGNAL,
@@ -15,8 +16,10 @@ import {
   TASK_STATUS_ATTRIBUTE,
   TASK_WORKFLOW_TYPE,
   TaskInput,
+  applyControlSignal,
   taskStartRecord,
 } from '../workflows/contract';
+import { DecisionLedger, RecentDecision } from './decision-ledger';
 import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
@@ -25,9 +28,9 @@ import {
   TaskStateConflictError,
 } from './errors';
 import { TERMINAL_WORDS, type TaskStatus } from './task-status';
-import { SnapshotCache } from './snapshot-cache';
-import { TaskSnapshot, readTaskHistory } from './task-history';
+import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import type { TaskEvent } from './task-event';
+import { TaskReader } from './task-reader';
 
 export interface SubmittedTask {
   taskId: string;
@@ -92,17 +95,40 @@ function listedStatus(execution: WorkflowExecutionInfo): TaskStatus {
   }
 }
 
+/** Why a task's state refuses an action, in the documented words; undefined when it allows it. */
+const REFUSALS: Record<'pause' | 'resume', (task: TaskSnapshot) => string | undefined> = {
+  pause: (task) => {
+    if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
+    if (task.control.is_cancelled) return 'cannot pause cancelled task';
+    if (task.control.is_paused) return 'task is already paused';
+    return undefined;
+  },
+  resume: (task) => {
+    if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
+    if (task.control.is_cancelled) return 'cannot resume cancelled task';
+    if (!task.control.is_paused) return 'task is not paused';
+    return undefined;
+  },
+};
+
+const SIGNALS: Record<'pause' | 'resume', ControlSignalName> = {
+  pause: PAUSE_SIGNAL,
+  resume: RESUME_SIGNAL,
+};
+
 /**
- * Task rules on top of the workflow gateway. Every decision reads the task's workflow history,
- * so it sees each control signal the moment Temporal accepted it, worker or no worker.
+ * Task rules on top of the workflow gateway. Reads and decisions cost the same few Temporal
+ * calls whatever a task's history holds (see TaskReader); each decision (check the state, then
+ * signal) runs alone on its task across every instance sharing the decision ledger, and is
+ * recorded there until Temporal shows it.
  */
 @Injectable()
 export class TasksService {
-  /** Check-then-signal on one task runs one at a time in this process. */
-  private readonly serial = new KeyedSerializer();
-  private readonly snapshots = new SnapshotCache();
-
-  constructor(private readonly workflows: TaskWorkflowGateway) {}
+  constructor(
+    private readonly workflows: TaskWorkflowGateway,
+    private readonly reader: TaskReader,
+    private readonly ledger: DecisionLedger,
+  ) {}
 
   async submit(
     principal: Principal,
@@ -146,96 +172,86 @@ export class TasksService {
     // A random UUID never collides; a derived ID exists when the key was used before (or by a
     // racing request): the same request gets the same task, another request a 422.
     if (idempotencyKey === undefined) throw new Error(`Generated task ID ${taskId} exists`);
-    const existing = await this.find(principal, taskId);
+    const existing = await this.reader.current(principal, taskId);
     if (existing.requestHash !== requestHash) throw new IdempotencyConflictError();
     return { taskId, sessionId: existing.sessionId, createdAt: existing.createdAt };
   }
 
   pause(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(
-      principal,
-      taskId,
-      (task) => {
-        if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
-        if (task.control.is_cancelled) return 'cannot pause cancelled task';
-        if (task.control.is_paused) return 'task is already paused';
-        return undefined;
-      },
-      (request) => this.workflows.signal(taskId, PAUSE_SIGNAL, request),
-      reason,
-    );
+    return this.signal(principal, taskId, 'pause', reason);
   }
 
   resume(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(
-      principal,
-      taskId,
-      (task) => {
-        if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
-        if (task.control.is_cancelled) return 'cannot resume cancelled task';
-        if (!task.control.is_paused) return 'task is not paused';
-        return undefined;
-      },
-      (request) => this.workflows.signal(taskId, RESUME_SIGNAL, request),
-      reason,
-    );
+    return this.signal(principal, taskId, 'resume', reason);
   }
 
   /** Accepted again while the task is still closing; a closed task is a 409. */
   cancel(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.serial.run(taskId, async () => {
-      const task = await this.find(principal, taskId);
+    const refuse = (task: TaskSnapshot): void => {
       if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
-      const request = task.control.is_cancelled
-        ? undefined
-        : { reason, requested_by: principal.userId };
-      await this.closedRace(
-        principal,
-        taskId,
-        () => this.workflows.cancel(taskId, request),
-        (t) => {
-          if (t.terminal) throw new TaskAlreadyTerminalError(t.terminal);
-        },
+    };
+    return this.ledger.exclusive(taskId, async (recent) => {
+      const task = await this.reader.forDecision(principal, taskId, recent);
+      refuse(task);
+      if (task.control.is_cancelled) {
+        // Still closing: ask Temporal again, which changes nothing if it was asked before.
+        await this.unlessClosed(principal, taskId, refuse, () =>
+          this.workflows.cancel(taskId, undefined),
+        );
+        return [undefined];
+      }
+      const request = this.controlRequest(principal, reason);
+      await this.unlessClosed(principal, taskId, refuse, () =>
+        this.workflows.cancel(taskId, request),
       );
+      return [undefined, decided(task, CANCEL_SIGNAL, request)];
     });
+  }
+
+  /** The task as it stands, for reads: status and control-state. */
+  get(principal: Principal, taskId: string): Promise<TaskSnapshot> {
+    return this.reader.current(principal, taskId);
   }
 
   private signal(
     principal: Principal,
     taskId: string,
-    conflict: (task: TaskSnapshot) => string | undefined,
-    send: (request: ControlRequest) => Promise<void>,
+    action: 'pause' | 'resume',
     reason: string,
   ): Promise<void> {
-    const check = (task: TaskSnapshot): void => {
-      const message = conflict(task);
+    const refuse = (task: TaskSnapshot): void => {
+      const message = REFUSALS[action](task);
       if (message) throw new TaskStateConflictError(message);
     };
-    return this.serial.run(taskId, async () => {
-      check(await this.find(principal, taskId));
-      await this.closedRace(
-        principal,
-        taskId,
-        () => send({ reason, requested_by: principal.userId }),
-        check,
+    return this.ledger.exclusive(taskId, async (recent) => {
+      const task = await this.reader.forDecision(principal, taskId, recent);
+      refuse(task);
+      const request = this.controlRequest(principal, reason);
+      await this.unlessClosed(principal, taskId, refuse, () =>
+        this.workflows.signal(taskId, SIGNALS[action], request),
       );
+      return [undefined, decided(task, SIGNALS[action], request)];
     });
+  }
+
+  private controlRequest(principal: Principal, reason: string): ControlRequest {
+    return { reason, requested_by: principal.userId, requested_at: new Date().toISOString() };
   }
 
   /**
    * Temporal answers "not found" to a signal or cancel when the workflow closed after our check.
    * Read it again so the caller hears the documented conflict instead of a false 404.
    */
-  private async closedRace(
+  private async unlessClosed(
     principal: Principal,
     taskId: string,
+    refuse: (task: TaskSnapshot) => void,
     action: () => Promise<void>,
-    check: (task: TaskSnapshot) => void,
   ): Promise<void> {
     try {
       await action();
     } catch (err) {
-      if (err instanceof TaskNotFoundError) check(await this.find(principal, taskId));
+      if (err instanceof TaskNotFoundError) refuse(await this.reader.current(principal, taskId));
       throw err;
     }
   }
@@ -267,38 +283,39 @@ export class TasksService {
   }
 
   /**
-   * The task as it stands, for reads that decide nothing: one describe call when this instance
-   * has folded the same version of its history before, that and the history otherwise.
+   * The task's events, oldest first, from `offset` on, at most `limit`: the history is read
+   * from its start only as far as those events reach.
    */
-  async latest(principal: Principal, taskId: string): Promise<TaskSnapshot> {
-    const version = await this.workflows.version(taskId);
-    let task = this.snapshots.get(taskId, version);
-    if (!task) {
-      const history = await this.workflows.history(taskId, version.runId);
-      task = readTaskHistory(taskId, history)?.task;
-      const length = Number(history.at(-1)?.eventId ?? 0);
-      if (task) this.snapshots.set(taskId, version.runId, length, task);
-    }
-    if (task?.tenantId !== principal.tenantId) throw new TaskNotFoundError();
-    return task;
-  }
-
-  /** The task as its whole history tells it now; another tenant's task does not exist. */
-  async find(principal: Principal, taskId: string): Promise<TaskSnapshot> {
-    return (await this.read(principal, taskId)).task;
-  }
-
-  /** Every event of the task so far, oldest first. */
-  async events(principal: Principal, taskId: string): Promise<TaskEvent[]> {
-    return (await this.read(principal, taskId)).events;
-  }
-
-  private async read(
+  async events(
     principal: Principal,
     taskId: string,
-  ): Promise<{ task: TaskSnapshot; events: TaskEvent[] }> {
-    const history = readTaskHistory(taskId, await this.workflows.history(taskId));
-    if (!history || history.task.tenantId !== principal.tenantId) throw new TaskNotFoundError();
-    return history;
+    offset: number,
+    limit: number,
+  ): Promise<TaskEvent[]> {
+    const { runId } = await this.reader.current(principal, taskId);
+    const fold = new TaskHistoryFold(taskId, runId);
+    const events: TaskEvent[] = [];
+    for await (const page of this.workflows.pages(taskId, runId)) {
+      for (const event of page) {
+        const taskEvent = fold.apply(event);
+        if (taskEvent) events.push(taskEvent);
+      }
+      if (events.length >= offset + limit) break;
+    }
+    return events.slice(offset, offset + limit);
   }
+}
+
+/** The decision to record once a signal is sent: the state it leads to. */
+function decided(
+  task: TaskSnapshot,
+  signal: ControlSignalName,
+  request: ControlRequest,
+): RecentDecision {
+  const decidedAt = request.requested_at!;
+  return {
+    runId: task.runId,
+    control: applyControlSignal(task.control, signal, request, new Date(decidedAt)),
+    decidedAt,
+  };
 }

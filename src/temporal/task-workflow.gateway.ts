@@ -4,10 +4,14 @@ import {
   WorkflowExecutionAlreadyStartedError,
   type WorkflowExecutionInfo,
 } from '@temporalio/client';
-import type { SearchAttributePair } from '@temporalio/common';
+import {
+  defaultPayloadConverter,
+  mapFromPayloads,
+  type SearchAttributePair,
+} from '@temporalio/common';
+import { tsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { AppConfig } from '../config/app-config';
-import type { HistoryEvent } from '../tasks/task-history';
 import {
   CANCEL_SIGNAL,
   ControlRequest,
@@ -19,33 +23,39 @@ import { TaskServiceUnavailableError } from '../tasks/errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
 import { SearchAttributes } from './search-attributes';
 
-/** A workflow, and one of its runs (the latest when `runId` is absent). */
-interface Execution {
-  workflowId: string;
-  runId?: string;
-}
+export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const WORKFLOW_TASK_STARTED =
-  temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED;
+const { PendingWorkflowTaskState, WorkflowExecutionStatus } = temporal.api.enums.v1;
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
 const HISTORY_PAGE_SIZE = 256;
+/** Reading backwards usually stops within a few events; a page of this many seldom needs a second. */
+const TAIL_PAGE_SIZE = 32;
 /** Our side of a history long poll; Temporal answers an idle one after about 20 s. */
 const LONG_POLL_TIMEOUT_MS = 30_000;
-/** Longest wait for a workflow task in flight to end (Temporal's default task timeout is 10 s). */
-const SETTLE_TIMEOUT_MS = 11_000;
 
-/** Which run of a workflow is the latest, how far its history goes, and whether it is settled. */
-export interface HistoryVersion {
+/**
+ * Whether a workflow task is outstanding. `started`: a worker holds one, and Temporal keeps any
+ * new event (a signal) buffered, unwritten, until the worker is done. `scheduled`: one is
+ * waiting for a worker; events that made it are written. `none`: everything written has been
+ * processed by the workflow.
+ */
+export type PendingWorkflowTask = 'none' | 'scheduled' | 'started';
+
+/** How Temporal describes the latest run of a workflow: one call, whatever its history length. */
+export interface WorkflowDescription {
   runId: string;
+  /** Temporal's execution status without its prefix: RUNNING, COMPLETED, CANCELED, ... */
+  status: string;
+  open: boolean;
+  startTime: Date;
+  closeTime?: Date;
+  /** The memo as of the last completed workflow task, decoded. */
+  memo: Record<string, unknown>;
   /** The ID of the last event written (events are numbered from 1 without gaps). */
-  length: number;
-  /**
-   * False while a worker holds a workflow task: Temporal may then be holding signals back,
-   * accepted but not yet written, so the written history is not the whole truth.
-   */
-  settled: boolean;
+  historyLength: number;
+  pendingWorkflowTask: PendingWorkflowTask;
 }
 
 interface HistoryPage {
@@ -54,21 +64,8 @@ interface HistoryPage {
   nextPageToken?: Uint8Array;
 }
 
-/** The ID of the workflow task a worker holds at the end of `events`, if any. */
-function workflowTaskInFlight(events: HistoryEvent[]): number | undefined {
-  for (let i = events.length - 1; i >= 0; i--) {
-    const e = events[i];
-    if (e.workflowTaskStartedEventAttributes) return Number(e.eventId);
-    if (
-      e.workflowTaskCompletedEventAttributes ||
-      e.workflowTaskFailedEventAttributes ||
-      e.workflowTaskTimedOutEventAttributes
-    ) {
-      return undefined;
-    }
-  }
-  return undefined;
-}
+const timestamp = (value: Parameters<typeof tsToDate>[0] | null | undefined) =>
+  value ? tsToDate(value) : undefined;
 
 /**
  * The Temporal calls behind task operations, and nothing else: no task rules live here. Every
@@ -107,71 +104,69 @@ export class TaskWorkflowGateway {
     }
   }
 
-  /**
-   * The whole history of the workflow's latest run (or of run `runId`), oldest event first,
-   * including every signal Temporal has accepted so far.
-   *
-   * While a worker holds a workflow task, Temporal buffers new events (our signals among them)
-   * and writes them only when that task ends. So when the history ends in a task in flight, this
-   * waits (long-polls) until that task has ended: a pause answered 202 is then always visible
-   * to the resume that follows it. A healthy worker ends a task in milliseconds.
-   */
-  async history(workflowId: string, runId?: string): Promise<HistoryEvent[]> {
-    const execution = { workflowId, runId };
-    const events: HistoryEvent[] = [];
-    let nextPageToken: Uint8Array | undefined;
-    do {
-      const page = await this.call(() => this.readPage(execution, nextPageToken, false));
-      events.push(...page.events);
-      nextPageToken = page.nextPageToken;
-    } while (nextPageToken);
-    return workflowTaskInFlight(events) === undefined ? events : this.settledHistory(execution);
-  }
-
-  /** One describe call: the latest run's ID, history length and whether a task is in flight. */
-  async version(workflowId: string): Promise<HistoryVersion> {
+  /** One describe call: the latest run's status, memo, history length and pending task. */
+  async describe(workflowId: string): Promise<WorkflowDescription> {
     const { workflowExecutionInfo: info, pendingWorkflowTask } = await this.call(() =>
       this.client.workflowService.describeWorkflowExecution({
         namespace: this.config.temporal.namespace,
         execution: { workflowId },
       }),
     );
+    const status = info?.status ?? WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
     return {
       runId: info?.execution?.runId ?? '',
-      length: Number(info?.historyLength ?? 0),
-      settled: pendingWorkflowTask?.state !== WORKFLOW_TASK_STARTED,
+      status: WorkflowExecutionStatus[status].replace('WORKFLOW_EXECUTION_STATUS_', ''),
+      open: status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+      startTime: timestamp(info?.startTime) ?? new Date(0),
+      closeTime: timestamp(info?.closeTime),
+      memo: mapFromPayloads(defaultPayloadConverter, info?.memo?.fields) ?? {},
+      historyLength: Number(info?.historyLength ?? 0),
+      pendingWorkflowTask: !pendingWorkflowTask
+        ? 'none'
+        : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+          ? 'started'
+          : 'scheduled',
     };
   }
 
-  /** The history once the workflow task in flight at the first read has ended. */
-  private async settledHistory(execution: Execution): Promise<HistoryEvent[]> {
-    const events: HistoryEvent[] = [];
+  /**
+   * The newest events of one run, read backwards from its end until `enough` says so (given the
+   * events read so far, oldest first) or the first event is reached. Oldest first. The cost is
+   * what is read, whatever the length of the history before it.
+   */
+  async readBackwards(
+    workflowId: string,
+    runId: string,
+    enough: (events: readonly HistoryEvent[]) => boolean,
+    pageSize = TAIL_PAGE_SIZE,
+  ): Promise<HistoryEvent[]> {
+    let events: HistoryEvent[] = [];
     let nextPageToken: Uint8Array | undefined;
-    let waitUntil: number | undefined;
-    let awaited: number | undefined;
-    for (;;) {
-      const page = await this.call(
-        () => this.readPage(execution, nextPageToken, true),
-        waitUntil,
-      ).catch((err: unknown) => {
-        // A worker that died holding the task: Temporal ends it at its timeout. Do not fail the
-        // request for that; answer from what is written.
-        if (waitUntil !== undefined && err instanceof TaskServiceUnavailableError) return undefined;
-        throw err;
-      });
-      if (!page) return events;
-      events.push(...page.events);
+    do {
+      const page = await this.call(() =>
+        this.client.workflowService.getWorkflowExecutionHistoryReverse({
+          namespace: this.config.temporal.namespace,
+          execution: { workflowId, runId },
+          maximumPageSize: pageSize,
+          nextPageToken,
+        }),
+      );
+      events = [...(page.history?.events ?? []).reverse(), ...events];
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && !enough(events));
+    return events;
+  }
+
+  /** The run's history from its first event, page by page: stop iterating to stop reading. */
+  async *pages(workflowId: string, runId: string): AsyncGenerator<HistoryEvent[]> {
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.call(() =>
+        this.readPage({ workflowId, runId }, nextPageToken, false),
+      );
+      yield page.events;
       nextPageToken = page.nextPageToken;
-      // No token: the workflow is closed and this is all of it.
-      if (!nextPageToken) return events;
-      if (page.events.length >= HISTORY_PAGE_SIZE) continue;
-      // The last page of an open workflow: the next call waits for a new event. Wait only for
-      // the task that was in flight at first; a later one holds no signal sent before us.
-      const inFlight = workflowTaskInFlight(events);
-      if (inFlight === undefined || (awaited !== undefined && inFlight !== awaited)) return events;
-      awaited = inFlight;
-      waitUntil ??= Date.now() + SETTLE_TIMEOUT_MS;
-    }
+    } while (nextPageToken);
   }
 
   /**
@@ -213,7 +208,7 @@ export class TaskWorkflowGateway {
    * long poll at its end.
    */
   private async readPage(
-    execution: Execution,
+    execution: { workflowId: string; runId?: string },
     nextPageToken: Uint8Array | undefined,
     waitNewEvent: boolean,
   ): Promise<HistoryPage> {

@@ -4,6 +4,8 @@ import {
   RESUME_SIGNAL,
   applyControlSignal,
   initialControlState,
+  requestTime,
+  toControlRecord,
   toControlRequest,
 } from './contract';
 
@@ -18,6 +20,7 @@ describe('applyControlSignal', () => {
       paused_at: '2026-01-02T03:04:05.678Z',
       pause_reason: 'why',
       paused_by: 'alice',
+      version: 1,
     });
   });
 
@@ -35,7 +38,10 @@ describe('applyControlSignal', () => {
 
   it('clears the pause on resume, and ignores a resume when not paused', () => {
     const paused = applyControlSignal(initialControlState(), PAUSE_SIGNAL, alice, at);
-    expect(applyControlSignal(paused, RESUME_SIGNAL, alice, at)).toEqual(initialControlState());
+    expect(applyControlSignal(paused, RESUME_SIGNAL, alice, at)).toEqual({
+      ...initialControlState(),
+      version: 2,
+    });
     const running = initialControlState();
     expect(applyControlSignal(running, RESUME_SIGNAL, alice, at)).toBe(running);
   });
@@ -53,10 +59,30 @@ describe('applyControlSignal', () => {
       is_cancelled: true,
       cancel_reason: 'stop',
       cancelled_by: 'bob',
+      version: 2,
+      was_paused: true,
     });
     for (const signal of [PAUSE_SIGNAL, RESUME_SIGNAL, CANCEL_SIGNAL] as const) {
       expect(applyControlSignal(cancelled, signal, alice, at)).toBe(cancelled);
     }
+  });
+});
+
+describe('requestTime', () => {
+  it("takes the request's own time when well-formed, the fallback otherwise", () => {
+    const fallback = new Date('2026-05-06T07:08:09.000Z');
+    expect(requestTime({ ...alice, requested_at: at.toISOString() }, fallback)).toEqual(at);
+    expect(requestTime({ ...alice, requested_at: 'yesterday' }, fallback)).toBe(fallback);
+    expect(requestTime(alice, fallback)).toBe(fallback);
+  });
+});
+
+describe('toControlRecord', () => {
+  it('reads a versioned record and refuses the unversioned memo of older tasks', () => {
+    const paused = applyControlSignal(initialControlState(), PAUSE_SIGNAL, alice, at);
+    expect(toControlRecord(JSON.parse(JSON.stringify(paused)))).toEqual(paused);
+    expect(toControlRecord({ is_paused: true })).toBeUndefined();
+    expect(toControlRecord('x')).toBeUndefined();
   });
 });
 

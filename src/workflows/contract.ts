@@ -4,7 +4,7 @@
  * NestJS and Node built-ins (it is bundled into the workflow sandbox).
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery } from '@temporalio/workflow';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
 
@@ -25,20 +25,22 @@ export interface TaskInput {
   context: Record<string, unknown>;
 }
 
-/** Payload of every control signal. `requested_by` names a principal, never a key. */
+/**
+ * Payload of every control signal. `requested_by` names a principal, never a key.
+ * `requested_at` (RFC 3339) is when the API accepted the request: the workflow, the API's reads
+ * and its record of recent decisions all take `paused_at` from it, so they agree to the
+ * millisecond. Senders that leave it out get the time the signal was recorded or applied.
+ */
 export interface ControlRequest {
   reason: string;
   requested_by: string;
+  requested_at?: string;
 }
 
 export const PAUSE_SIGNAL = 'pause_v1';
 export const RESUME_SIGNAL = 'resume_v1';
 export const CANCEL_SIGNAL = 'cancel_v1';
 export type ControlSignalName = typeof PAUSE_SIGNAL | typeof RESUME_SIGNAL | typeof CANCEL_SIGNAL;
-
-export const pauseSignal = defineSignal<[ControlRequest]>(PAUSE_SIGNAL);
-export const resumeSignal = defineSignal<[ControlRequest]>(RESUME_SIGNAL);
-export const cancelSignal = defineSignal<[ControlRequest]>(CANCEL_SIGNAL);
 
 export interface ControlState {
   is_paused: boolean;
@@ -49,6 +51,17 @@ export interface ControlState {
   paused_by: string;
   cancel_reason: string;
   cancelled_by: string;
+}
+
+/**
+ * The control state as the workflow keeps it in its memo and the API folds it from history:
+ * the public fields plus bookkeeping that lets a reader start from any recorded point.
+ */
+export interface ControlRecord extends ControlState {
+  /** Effective transitions so far: one more for every signal that changed the state. */
+  version: number;
+  /** Set on cancel: whether the task was paused at that moment. */
+  was_paused: boolean;
 }
 
 export const controlStateQuery = defineQuery<ControlState>('control_state_v1');
@@ -64,9 +77,14 @@ export const MEMO_QUERY = 'query';
 export const MEMO_MODE = 'mode';
 export const MEMO_CONTEXT = 'context';
 export const MEMO_REQUEST_HASH = 'request_hash';
-/** Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. */
+/**
+ * Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. Every
+ * upsert writes all three, so any one of them in history tells the whole state at that point.
+ */
 export const MEMO_CONTROL = 'control';
 export const MEMO_PROGRESS = 'progress';
+/** RFC 3339: when the workflow last recorded a change (the request time for a signal). */
+export const MEMO_UPDATED_AT = 'updated_at';
 
 /**
  * Search attributes, for listing. The API registers them when missing. `TaskStatus` is kept by
@@ -120,7 +138,7 @@ export interface TaskProgress {
   cancelled: boolean;
 }
 
-export const initialControlState = (): ControlState => ({
+export const initialControlState = (): ControlRecord => ({
   is_paused: false,
   is_cancelled: false,
   paused_at: '',
@@ -128,7 +146,42 @@ export const initialControlState = (): ControlState => ({
   paused_by: '',
   cancel_reason: '',
   cancelled_by: '',
+  version: 0,
+  was_paused: false,
 });
+
+/** The public fields of a control record, as control-state and the query answer them. */
+export const publicControlState = (record: ControlState): ControlState => ({
+  is_paused: record.is_paused,
+  is_cancelled: record.is_cancelled,
+  paused_at: record.paused_at,
+  pause_reason: record.pause_reason,
+  paused_by: record.paused_by,
+  cancel_reason: record.cancel_reason,
+  cancelled_by: record.cancelled_by,
+});
+
+/**
+ * A control record read back from a memo, or undefined when it is not one: tasks started before
+ * records carried a version kept only the public fields, and a reader then folds from signals.
+ */
+export function toControlRecord(value: unknown): ControlRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Partial<ControlRecord>;
+  if (typeof v.version !== 'number') return undefined;
+  return {
+    ...initialControlState(),
+    ...publicControlState({ ...initialControlState(), ...v }),
+    version: v.version,
+    was_paused: v.was_paused === true,
+  };
+}
+
+/** When a request was made: its own `requested_at` when well-formed, `fallback` otherwise. */
+export function requestTime(request: ControlRequest, fallback: Date): Date {
+  const at = request.requested_at ? new Date(request.requested_at) : undefined;
+  return at && !Number.isNaN(at.getTime()) ? at : fallback;
+}
 
 /**
  * The one rule for how a control signal changes the control state. The workflow applies it as
@@ -136,12 +189,13 @@ export const initialControlState = (): ControlState => ({
  * therefore agree, including on signals no worker has processed yet.
  */
 export function applyControlSignal(
-  state: ControlState,
+  state: ControlRecord,
   signal: ControlSignalName,
   request: ControlRequest,
   at: Date,
-): ControlState {
+): ControlRecord {
   if (state.is_cancelled) return state;
+  const version = state.version + 1;
   switch (signal) {
     case PAUSE_SIGNAL:
       if (state.is_paused) return state;
@@ -151,16 +205,26 @@ export function applyControlSignal(
         paused_at: at.toISOString(),
         pause_reason: request.reason,
         paused_by: request.requested_by,
+        version,
       };
     case RESUME_SIGNAL:
       if (!state.is_paused) return state;
-      return { ...state, is_paused: false, paused_at: '', pause_reason: '', paused_by: '' };
+      return {
+        ...state,
+        is_paused: false,
+        paused_at: '',
+        pause_reason: '',
+        paused_by: '',
+        version,
+      };
     case CANCEL_SIGNAL:
       return {
         ...initialControlState(),
         is_cancelled: true,
         cancel_reason: request.reason,
         cancelled_by: request.requested_by,
+        version,
+        was_paused: state.is_paused,
       };
   }
 }
@@ -171,6 +235,7 @@ export function toControlRequest(value: unknown): ControlRequest {
   return {
     reason: typeof v.reason === 'string' ? v.reason : '',
     requested_by: typeof v.requested_by === 'string' ? v.requested_by : '',
+    ...(typeof v.requested_at === 'string' && { requested_at: v.requested_at }),
   };
 }
 

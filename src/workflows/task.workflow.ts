@@ -12,9 +12,10 @@ import {
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
 import {
-  ControlState,
+  ControlRecord,
   MEMO_CONTROL,
   MEMO_PROGRESS,
+  MEMO_UPDATED_AT,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
   TaskProgress,
@@ -23,6 +24,8 @@ import {
   controlStateQuery,
   initialControlState,
   isControlSignalName,
+  publicControlState,
+  requestTime,
   toControlRequest,
 } from './contract';
 
@@ -45,7 +48,7 @@ const { runStep } = proxyActivities<TaskActivities>({
  * there, so no finished step runs again.
  */
 export async function taskWorkflow(task: TaskInput): Promise<string> {
-  let control: ControlState = initialControlState();
+  let control: ControlRecord = initialControlState();
   let progress: TaskProgress = {
     checkpoint: '',
     steps_done: 0,
@@ -60,9 +63,16 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   recordListedStatus(false);
 
   // The memo is readable through describe() and history without a worker; the query needs one.
+  // Each change writes the whole state, so a reader can start from any upsert in the history.
+  const record = (at: Date): void =>
+    upsertMemo({
+      [MEMO_CONTROL]: control,
+      [MEMO_PROGRESS]: progress,
+      [MEMO_UPDATED_AT]: at.toISOString(),
+    });
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
-    upsertMemo({ [MEMO_PROGRESS]: progress });
+    record(new Date());
   };
   // One handler for every control signal, in the order Temporal recorded them. Separate
   // setHandler calls would each deliver their own buffered signals as they are registered, so a
@@ -70,13 +80,15 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   // resume: the API's fold of the history and the workflow would disagree.
   setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
     if (!isControlSignalName(name)) return;
-    const next = applyControlSignal(control, name, toControlRequest(args[0]), new Date());
+    const request = toControlRequest(args[0]);
+    const at = requestTime(request, new Date());
+    const next = applyControlSignal(control, name, request, at);
     if (next === control) return;
     if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
     control = next;
-    upsertMemo({ [MEMO_CONTROL]: control });
+    record(at);
   });
-  setHandler(controlStateQuery, () => control);
+  setHandler(controlStateQuery, () => publicControlState(control));
 
   const checkpoint = async (name: string): Promise<void> => {
     recordProgress({ checkpoint: name });

@@ -4,6 +4,7 @@ import { initialControlState } from '../../src/workflows/contract';
 /** A running task's snapshot as unit specs need one, with `change` applied. */
 export const taskSnapshot = (change: Partial<TaskSnapshot> = {}): TaskSnapshot => ({
   taskId: 'task-1',
+  runId: 'run-1',
   tenantId: 't',
   userId: 'u',
   sessionId: 's',
@@ -13,7 +14,7 @@ export const taskSnapshot = (change: Partial<TaskSnapshot> = {}): TaskSnapshot =
   requestHash: '',
   createdAt: new Date('2026-01-01T00:00:00Z'),
   updatedAt: new Date('2026-01-01T00:00:01Z'),
-  picked: true,
+  started: true,
   control: initialControlState(),
   result: '',
   error: '',

@@ -18,8 +18,8 @@ describe('toTaskStatusResponse', () => {
   });
 
   it.each([
-    [{ picked: false }, 'TASK_STATUS_QUEUED'],
-    [{ picked: true }, 'TASK_STATUS_RUNNING'],
+    [{ started: false }, 'TASK_STATUS_QUEUED'],
+    [{ started: true }, 'TASK_STATUS_RUNNING'],
     [{ control: { ...initialControlState(), is_paused: true } }, 'TASK_STATUS_PAUSED'],
     [{ terminal: 'TIMEOUT' as const }, 'TASK_STATUS_TIMEOUT'],
     [

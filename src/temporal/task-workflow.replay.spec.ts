@@ -1,7 +1,7 @@
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { WORKFLOW_INTERCEPTOR_MODULES } from '../temporal/task-worker';
+import { WORKFLOW_INTERCEPTOR_MODULES } from './task-worker';
 
 /**
  * Histories recorded from real runs of earlier versions of the task workflow (pause, resume,
@@ -24,7 +24,7 @@ describe('taskWorkflow replay', () => {
       await expect(
         Worker.runReplayHistory(
           {
-            workflowsPath: require.resolve('./index'),
+            workflowsPath: require.resolve('../workflows'),
             interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
           },
           history,

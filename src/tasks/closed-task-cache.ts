@@ -1,9 +1,7 @@
-import type { HistoryVersion } from '../temporal/task-workflow.gateway';
 import type { TaskSnapshot } from './task-history';
 
 interface Entry {
   runId: string;
-  length: number;
   snapshot: TaskSnapshot;
   bytes: number;
 }
@@ -22,12 +20,11 @@ function sizeOf(snapshot: TaskSnapshot): number {
 }
 
 /**
- * Task snapshots by the history they were folded from. A run's history only ever grows, so the
- * snapshot of its first n events stays exact for as long as Temporal reports that run with n
- * events and no workflow task in flight: a status read then costs one describe call instead of
- * reading the whole history. Snapshots are shared, never modified; least recently used go first.
+ * Snapshots of closed tasks. A closed run never changes, so once its close event has been read
+ * a status read of it costs one describe call (to learn which run is the latest). Snapshots are
+ * shared, never modified; least recently used go first.
  */
-export class SnapshotCache {
+export class ClosedTaskCache {
   private readonly entries = new Map<string, Entry>();
   private bytes = 0;
 
@@ -41,23 +38,21 @@ export class SnapshotCache {
     private readonly maxEntryBytes = maxBytes / 64,
   ) {}
 
-  /** The snapshot folded from exactly this version of the task's history, if kept. */
-  get(taskId: string, version: HistoryVersion): TaskSnapshot | undefined {
+  /** The snapshot of run `runId` of the task, if kept. */
+  get(taskId: string, runId: string): TaskSnapshot | undefined {
     const entry = this.entries.get(taskId);
-    if (!version.settled || entry?.runId !== version.runId || entry.length !== version.length) {
-      return undefined;
-    }
+    if (entry?.runId !== runId) return undefined;
     this.entries.delete(taskId);
     this.entries.set(taskId, entry);
     return entry.snapshot;
   }
 
-  /** Keeps the snapshot folded from the first `length` events of run `runId`. */
-  set(taskId: string, runId: string, length: number, snapshot: TaskSnapshot): void {
+  /** Keeps the snapshot of a closed run. */
+  set(taskId: string, snapshot: TaskSnapshot): void {
     this.delete(taskId);
     const bytes = sizeOf(snapshot);
     if (bytes > this.maxEntryBytes) return;
-    this.entries.set(taskId, { runId, length, snapshot, bytes });
+    this.entries.set(taskId, { runId: snapshot.runId, snapshot, bytes });
     this.bytes += bytes;
     for (const oldest of this.entries.keys()) {
       if (this.bytes <= this.maxBytes) break;

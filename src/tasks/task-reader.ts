@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Principal } from '../auth/principal';
 import {
   TaskWorkflowGateway,
@@ -23,6 +24,9 @@ function afterLastCompletedTask(tail: readonly HistoryEvent[]): readonly History
   return tail;
 }
 
+/** Longest wait for a workflow task in flight to end: Temporal's task timeout is 10 s. */
+const SETTLE_TIMEOUT_MS = 11_000;
+
 const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
   events.some(isWorkflowTaskCompleted);
 
@@ -37,7 +41,9 @@ const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
  *   that no worker has applied yet, and the close.
  * - While a worker holds a workflow task, Temporal keeps new signals unwritten. The decision
  *   ledger has the decisions this deployment made meanwhile; a newer one than Temporal shows
- *   wins.
+ *   wins. A ledger of this instance alone cannot know another instance's decision: then the
+ *   read waits for that workflow task to end (milliseconds with a healthy worker) and reads
+ *   again. With a shared ledger (Redis) no read ever waits.
  *
  * A closed run never changes: its snapshot is kept and then costs the describe call only.
  */
@@ -69,19 +75,55 @@ export class TaskReader {
     taskId: string,
     recent: () => Promise<RecentDecision | undefined>,
   ): Promise<TaskSnapshot> {
-    const described = await this.workflows.describe(taskId);
-    const task =
+    let described = await this.workflows.describe(taskId);
+    let task =
       (!described.open && this.closed.get(taskId, described.runId)) ||
       (await this.fromTemporal(taskId, described, recent));
-    if (task?.tenantId !== principal.tenantId) throw new TaskNotFoundError();
+    if (task === 'unsettled') {
+      // Only the workflow task in flight now can hold back a signal sent before this read;
+      // once it has ended, what Temporal shows includes it.
+      described = await this.workflowTaskEnded(taskId, described);
+      task = await this.fromTemporal(taskId, described, recent, false);
+    }
+    if (task === 'unsettled' || task?.tenantId !== principal.tenantId) {
+      throw new TaskNotFoundError();
+    }
     return task;
   }
 
+  /**
+   * Describes the task until the workflow task in flight in `described` has ended: milliseconds
+   * with a healthy worker; at worst Temporal's workflow task timeout (10 s) when the worker died.
+   */
+  private async workflowTaskEnded(
+    taskId: string,
+    described: WorkflowDescription,
+  ): Promise<WorkflowDescription> {
+    const giveUpAt = Date.now() + SETTLE_TIMEOUT_MS;
+    for (let attempt = 0; ; attempt++) {
+      await sleep(Math.min(5 * 2 ** attempt, 100));
+      const now = await this.workflows.describe(taskId);
+      if (
+        now.runId !== described.runId ||
+        now.pendingWorkflowTask !== 'started' ||
+        now.pendingWorkflowTaskId !== described.pendingWorkflowTaskId ||
+        Date.now() > giveUpAt
+      ) {
+        return now;
+      }
+    }
+  }
+
+  /**
+   * The task as Temporal shows it; 'unsettled' when a workflow task in flight may hold back a
+   * signal from an instance this one does not share decisions with (and `settle` allows waiting).
+   */
   private async fromTemporal(
     taskId: string,
     described: WorkflowDescription,
     recent: () => Promise<RecentDecision | undefined>,
-  ): Promise<TaskSnapshot | undefined> {
+    settle = true,
+  ): Promise<TaskSnapshot | undefined | 'unsettled'> {
     const { runId, open, memo, startTime, pendingWorkflowTask } = described;
     let task = snapshotFromMemo(taskId, runId, memo, startTime);
     if (!task) return undefined;
@@ -97,6 +139,8 @@ export class TaskReader {
       if (decision?.runId === runId && decision.control.version > task.control.version) {
         task.control = decision.control;
         task.updatedAt = new Date(decision.decidedAt);
+      } else if (settle && !this.ledger.shared) {
+        return 'unsettled';
       }
     }
     if (!open) this.closed.set(taskId, task);

@@ -1,0 +1,173 @@
+/**
+ * Control decisions are exact however many API instances answer: two instances share a real
+ * redis-server, requests race each other across both, and Temporal's history is the judge.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiResponse, TestApi } from './support/api';
+import { startRedis } from './support/redis';
+import { TemporalObserver, signalNames } from './support/temporal';
+import { waitFor } from './support/wait';
+
+/** How many answers had each status, e.g. { 202: 1, 409: 49 }. */
+const tally = (answers: ApiResponse[]): Record<number, number> =>
+  answers.reduce<Record<number, number>>((counts, { status }) => {
+    counts[status] = (counts[status] ?? 0) + 1;
+    return counts;
+  }, {});
+
+describe('control decisions across two API instances sharing Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let apis: TestApi[];
+  let temporal: TemporalObserver;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    apis = [
+      await TestApi.start({ env: { REDIS_URL: redis.url } }),
+      await TestApi.start({ env: { REDIS_URL: redis.url } }),
+    ];
+    temporal = await TemporalObserver.connect();
+  });
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.close()));
+    await temporal.close();
+    await redis.stop();
+  });
+
+  /** `n` requests at once, alternating between the two instances. */
+  const race = (taskId: string, action: string, n: number, instances = apis) =>
+    Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        instances[i % instances.length].request('POST', `/api/v1/tasks/${taskId}/${action}`),
+      ),
+    );
+
+  it('50 concurrent resumes of a paused task: one 202, 49 × 409, one resume_v1 in history', async () => {
+    const taskId = await apis[0].submit({ steps: 2, step_duration_ms: 300 });
+    expect((await apis[1].request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+    await waitFor('the task to wait at a checkpoint', async () =>
+      (await temporal.progress(taskId))?.waiting ? true : undefined,
+    );
+
+    const answers = await race(taskId, 'resume', 50);
+
+    expect(tally(answers)).toEqual({ 202: 1, 409: 49 });
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(answer.body).toEqual({ error: 'task is not paused' });
+    }
+    await apis[0].waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    expect(signalNames(await temporal.history(taskId))).toEqual(['pause_v1', 'resume_v1']);
+  });
+
+  it('50 concurrent pauses of a just-started task, while its workflow tasks are in flight: one 202', async () => {
+    const taskId = await apis[0].submit({ steps: 20, step_duration_ms: 50 });
+
+    const answers = await race(taskId, 'pause', 50);
+
+    expect(tally(answers)).toEqual({ 202: 1, 409: 49 });
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(answer.body).toEqual({ error: 'task is already paused' });
+    }
+    expect((await apis[1].request('POST', `/api/v1/tasks/${taskId}/cancel`)).status).toBe(202);
+    await apis[0].waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+    expect(signalNames(await temporal.history(taskId))).toEqual(['pause_v1', 'cancel_v1']);
+  });
+
+  it('a cancel racing pauses: no pause is accepted after the cancel', async () => {
+    for (let trial = 0; trial < 3; trial++) {
+      const taskId = await apis[0].submit({ steps: 20, step_duration_ms: 50 });
+      const [cancel, ...pauses] = await Promise.all([
+        apis[trial % 2].request('POST', `/api/v1/tasks/${taskId}/cancel`),
+        ...Array.from({ length: 20 }, (_, i) =>
+          apis[i % 2].request('POST', `/api/v1/tasks/${taskId}/pause`),
+        ),
+      ]);
+
+      expect(cancel.status).toBe(202);
+      await apis[0].waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+      const signals = signalNames(await temporal.history(taskId));
+      const accepted = pauses.filter((p) => p.status === 202).length;
+      // At most one pause got in, and only before the cancel; every other pause heard why not.
+      expect(accepted).toBeLessThanOrEqual(1);
+      expect(signals).toEqual(accepted ? ['pause_v1', 'cancel_v1'] : ['cancel_v1']);
+      for (const pause of pauses.filter((p) => p.status !== 202)) {
+        expect([pause.status, pause.body]).toEqual([
+          409,
+          {
+            error: expect.stringMatching(/^(cannot pause cancelled task|task is already paused)$/),
+          },
+        ]);
+      }
+    }
+  });
+
+  it('pauses of many just-started tasks at once are each exact', async () => {
+    const taskIds = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => apis[i % 2].submit({ steps: 3, step_duration_ms: 200 })),
+    );
+    const answers = await Promise.all(
+      taskIds.map((taskId, i) =>
+        apis[(i + 1) % 2].request('POST', `/api/v1/tasks/${taskId}/pause`),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual(taskIds.map(() => 202));
+
+    // A second pause of each, on the other instance, hears that the first one counted.
+    const again = await Promise.all(
+      taskIds.map((taskId, i) => apis[i % 2].request('POST', `/api/v1/tasks/${taskId}/pause`)),
+    );
+    expect(again.map((a) => [a.status, a.body])).toEqual(
+      taskIds.map(() => [409, { error: 'task is already paused' }]),
+    );
+    await Promise.all(
+      taskIds.map((taskId) => apis[0].request('POST', `/api/v1/tasks/${taskId}/cancel`)),
+    );
+  });
+
+  describe('with no worker running', () => {
+    let idle: TestApi[];
+
+    beforeAll(async () => {
+      const taskQueue = `no-worker-${randomUUID()}`;
+      idle = [
+        await TestApi.start({ taskQueue, env: { REDIS_URL: redis.url } }),
+        await TestApi.start({ taskQueue, env: { REDIS_URL: redis.url } }),
+      ];
+    });
+    afterAll(async () => {
+      await Promise.all(idle.map((api) => api.close()));
+    });
+
+    it('a pause answered by one instance is honoured by the next resume on the other', async () => {
+      const taskId = await idle[0].submit();
+      const post = (i: number, action: string) =>
+        idle[i].request('POST', `/api/v1/tasks/${taskId}/${action}`, {
+          json: { reason: `${action} on ${i}` },
+        });
+
+      expect((await post(0, 'pause')).status).toBe(202);
+      expect((await post(1, 'resume')).status).toBe(202);
+      expect(await post(0, 'resume')).toMatchObject({
+        status: 409,
+        body: { error: 'task is not paused' },
+      });
+      expect((await post(1, 'pause')).status).toBe(202);
+      expect((await idle[0].request('GET', `/api/v1/tasks/${taskId}/control-state`)).body).toEqual({
+        is_paused: true,
+        is_cancelled: false,
+        paused_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+        pause_reason: 'pause on 1',
+        paused_by: 'alice',
+        cancel_reason: '',
+        cancelled_by: '',
+      });
+      expect(tally(await race(taskId, 'resume', 10, idle))).toEqual({ 202: 1, 409: 9 });
+      expect(signalNames(await temporal.history(taskId))).toEqual([
+        'pause_v1',
+        'resume_v1',
+        'pause_v1',
+        'resume_v1',
+      ]);
+    });
+  });
+});

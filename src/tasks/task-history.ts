@@ -1,5 +1,4 @@
 import { defaultPayloadConverter, mapFromPayloads, type Payload } from '@temporalio/common';
-import { tsToDate } from '@temporalio/common/lib/time';
 import type { HistoryEvent } from '../temporal/task-workflow.gateway';
 import {
   CANCEL_SIGNAL,
@@ -68,8 +67,11 @@ const asDate = (value: unknown): Date | undefined => {
   return date && !Number.isNaN(date.getTime()) ? date : undefined;
 };
 
-const eventTime = (event: HistoryEvent): Date =>
-  event.eventTime ? tsToDate(event.eventTime) : new Date(0);
+/** An event's time; its seconds arrive as a Long from the client, a number or string from JSON. */
+function eventTime({ eventTime: time }: HistoryEvent): Date {
+  if (!time) return new Date(0);
+  return new Date(Number(String(time.seconds ?? 0)) * 1000 + Math.floor((time.nanos ?? 0) / 1e6));
+}
 
 const withReason = (verb: string, reason: string): string => (reason ? `${verb}: ${reason}` : verb);
 
@@ -111,6 +113,22 @@ function controlFromMemo(value: unknown): ControlRecord {
   return toControlRecord(value) ?? toControlRecord({ ...asObject(value), version: 0 })!;
 }
 
+/**
+ * The whole state a memo upsert recorded, when it recorded all of it (tasks started before the
+ * workflow wrote every key with each change recorded only the key that changed).
+ */
+export function recordedState(
+  event: HistoryEvent,
+): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt'> | undefined {
+  const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+  if (!fields) return undefined;
+  const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
+  const control = toControlRecord(memo[MEMO_CONTROL]);
+  const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
+  const updatedAt = asDate(memo[MEMO_UPDATED_AT]);
+  return control && progress && updatedAt ? { control, progress, updatedAt } : undefined;
+}
+
 /** The end of a workflow task: the memo holds the state the workflow reached in it. */
 export const isWorkflowTaskCompleted = (event: HistoryEvent): boolean =>
   !!event.workflowTaskCompletedEventAttributes;
@@ -134,6 +152,24 @@ export class TaskHistoryFold {
     from?: TaskSnapshot,
   ) {
     this.current = from && { ...from };
+  }
+
+  /**
+   * A fold that continues right after `anchor`, an event that recorded the task's whole state
+   * (see recordedState); `task` gives what never changes (start record, creation time).
+   */
+  static after(anchor: HistoryEvent, task: TaskSnapshot): TaskHistoryFold {
+    const state = recordedState(anchor);
+    if (!state) throw new Error(`Event ${String(anchor.eventId)} records no whole task state`);
+    return new TaskHistoryFold(task.taskId, task.runId, {
+      ...task,
+      ...state,
+      started: true,
+      terminal: undefined,
+      closedAt: undefined,
+      result: '',
+      error: '',
+    });
   }
 
   /** Undefined until the start event, and for a workflow that is not one of our tasks. */

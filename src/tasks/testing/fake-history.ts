@@ -2,8 +2,11 @@
  * Hand-built workflow histories and a stub of the Temporal boundary for unit specs: events as
  * the client decodes them, and describe / read-backwards answering from them as Temporal would.
  */
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
+import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type {
   HistoryEvent,
   PendingWorkflowTask,
@@ -52,6 +55,44 @@ export class FakeHistory {
     this.memo = { ...taskStartRecord(input, 'hash').memo };
     this.add({ workflowExecutionStartedEventAttributes: { memo: memoFields(this.memo) } });
     this.add({ workflowTaskScheduledEventAttributes: {} });
+  }
+
+  /**
+   * A history made of recorded events, described as Temporal would describe it once exactly
+   * these events are written: the memo holds the start record and every upsert, a workflow
+   * task is outstanding when the last workflow-task event scheduled or started one.
+   */
+  static fromEvents(events: readonly HistoryEvent[]): FakeHistory {
+    const history = Object.create(FakeHistory.prototype) as FakeHistory;
+    Object.assign(history, { events: [...events], runId: 'run-1', open: true, pending: 'none' });
+    let memo: Record<string, unknown> = {};
+    for (const event of events) {
+      const fields =
+        event.workflowExecutionStartedEventAttributes?.memo?.fields ??
+        event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
+      if (fields) memo = { ...memo, ...mapFromPayloads(defaultPayloadConverter, fields) };
+      if (event.workflowTaskScheduledEventAttributes) history.pending = 'scheduled';
+      if (event.workflowTaskStartedEventAttributes) history.pending = 'started';
+      if (
+        event.workflowTaskCompletedEventAttributes ||
+        event.workflowTaskFailedEventAttributes ||
+        event.workflowTaskTimedOutEventAttributes
+      ) {
+        history.pending = 'none';
+      }
+      if (
+        event.workflowExecutionCompletedEventAttributes ||
+        event.workflowExecutionFailedEventAttributes ||
+        event.workflowExecutionCanceledEventAttributes ||
+        event.workflowExecutionTerminatedEventAttributes ||
+        event.workflowExecutionTimedOutEventAttributes
+      ) {
+        history.open = false;
+        history.pending = 'none';
+      }
+    }
+    history.memo = memo;
+    return history;
   }
 
   /** Seconds after the start, of event `id`. */
@@ -108,17 +149,28 @@ export class FakeHistory {
   }
 
   describe(): WorkflowDescription {
+    const time = (event: HistoryEvent | undefined) =>
+      new Date(
+        Number(String(event?.eventTime?.seconds ?? 0)) * 1000 +
+          Math.floor((event?.eventTime?.nanos ?? 0) / 1e6),
+      );
     return {
       runId: this.runId,
       status: this.open ? 'RUNNING' : 'COMPLETED',
       open: this.open,
-      startTime: FakeHistory.time(1),
-      closeTime: this.open ? undefined : FakeHistory.time(this.events.length),
+      startTime: time(this.events[0]),
+      closeTime: this.open ? undefined : time(this.events.at(-1)),
       memo: this.memo,
       historyLength: this.events.length,
       pendingWorkflowTask: this.pending,
     };
   }
+}
+
+/** Events recorded from a real run: `temporal workflow show --output json` of test/fixtures. */
+export function recordedHistory(name: string): HistoryEvent[] {
+  const file = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories', `${name}.json`);
+  return historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))).events ?? [];
 }
 
 /** The Temporal boundary answering from `history`, recording each call and what it read. */

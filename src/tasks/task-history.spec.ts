@@ -1,0 +1,178 @@
+import { TaskEventLog } from '../events/task-event-log';
+import { MemoryDecisionLedger } from './decision-ledger';
+import {
+  TaskHistoryFold,
+  effectiveControl,
+  readTaskHistory,
+  recordedState,
+  statusOf,
+} from './task-history';
+import { TaskReader } from './task-reader';
+import { FakeHistory, fakeGateway, recordedHistory } from './testing/fake-history';
+import { taskSnapshot } from '../../test/support/task-snapshot';
+import type { Principal } from '../auth/principal';
+import type { HistoryEvent } from '../temporal/task-workflow.gateway';
+
+const dev: Principal = { tenantId: 'default', userId: 'dev', keyName: 'k', scopes: ['tasks:read'] };
+
+/** Event types, with the checkpoint where one is given, as a stream client would list them. */
+const described = (history: readonly HistoryEvent[]) =>
+  readTaskHistory('task', 'run-1', history)!.events.map((e) =>
+    e.checkpoint === undefined ? e.type : `${e.type}@${e.checkpoint as string}`,
+  );
+
+const PAUSE_RESUME = [
+  'WORKFLOW_STARTED',
+  'PROGRESS@pre_planning',
+  'PROGRESS@pre_step_1',
+  'workflow.pausing',
+  'PROGRESS@pre_step_1',
+  'PROGRESS@pre_step_2',
+  'workflow.paused@pre_step_2',
+  'workflow.resumed@pre_step_2',
+  'PROGRESS@pre_step_2',
+  'PROGRESS@pre_step_3',
+  'PROGRESS@pre_step_3',
+  'PROGRESS@pre_synthesis',
+  'PROGRESS@pre_completion',
+  'WORKFLOW_COMPLETED',
+];
+const EXPECTED: Record<string, string[]> = {
+  'pause-resume-completed': PAUSE_RESUME,
+  'cancelled-while-paused': [
+    ...PAUSE_RESUME.slice(0, 7),
+    'workflow.cancelling',
+    'workflow.cancelled@pre_step_2',
+  ],
+  'failed-at-step': [
+    'WORKFLOW_STARTED',
+    'PROGRESS@pre_planning',
+    'PROGRESS@pre_step_1',
+    'PROGRESS@pre_step_1',
+    'PROGRESS@pre_step_2',
+    'WORKFLOW_FAILED',
+  ],
+  // A pause withdrawn by a resume before it took effect resumes from no checkpoint.
+  'pause-resume-twice': [
+    ...PAUSE_RESUME.slice(0, 4),
+    'workflow.resumed@',
+    'workflow.pausing',
+    'PROGRESS@pre_step_1',
+    'PROGRESS@pre_step_2',
+    'workflow.paused@pre_step_2',
+    'workflow.resumed@pre_step_2',
+    'PROGRESS@pre_step_2',
+    'PROGRESS@pre_step_3',
+    'PROGRESS@pre_step_3',
+    'PROGRESS@pre_step_4',
+    'PROGRESS@pre_step_4',
+    'PROGRESS@pre_synthesis',
+    'PROGRESS@pre_completion',
+    'WORKFLOW_COMPLETED',
+  ],
+};
+
+/**
+ * Whether the history can never end just before `next`: Temporal writes the events a workflow
+ * task's commands make in one batch with its completion, and schedules a workflow task in the
+ * same batch as the event that needs one.
+ */
+const midBatch = (next: HistoryEvent | undefined): boolean =>
+  !!next &&
+  !!(
+    next.workflowTaskScheduledEventAttributes ||
+    next.workflowPropertiesModifiedEventAttributes ||
+    next.upsertWorkflowSearchAttributesEventAttributes ||
+    next.activityTaskScheduledEventAttributes ||
+    next.activityTaskCompletedEventAttributes ||
+    next.activityTaskFailedEventAttributes ||
+    next.workflowTaskCompletedEventAttributes ||
+    next.workflowExecutionCompletedEventAttributes ||
+    next.workflowExecutionFailedEventAttributes ||
+    next.workflowExecutionCanceledEventAttributes
+  );
+
+describe('TaskHistoryFold', () => {
+  describe.each(Object.keys(EXPECTED))('%s', (name) => {
+    it.each(['v1', 'v2'])('derives the same events from the %s workflow', (version) => {
+      expect(described(recordedHistory(`${version}-${name}`))).toEqual(EXPECTED[name]);
+    });
+
+    it('replays from any event id exactly what follows it, reading back only to a record', async () => {
+      const events = recordedHistory(`v2-${name}`);
+      const all = readTaskHistory('task', 'run-1', events)!;
+      for (let after = 0; after <= events.length; after++) {
+        const temporal = fakeGateway(FakeHistory.fromEvents(events));
+        const replay = await new TaskEventLog(temporal.gateway).replay(all.task, after);
+        expect([after, replay.events]).toEqual([after, all.events.filter((e) => e.seq > after)]);
+        expect(replay.cursor).toMatchObject({ position: events.length, closed: true });
+        // What follows `after`, and the few events back to the last state the workflow recorded
+        // at or before it, in whole pages.
+        const anchor = [...events]
+          .reverse()
+          .find((e) => Number(e.eventId) <= after && recordedState(e) !== undefined);
+        const needed = events.length - Number(anchor?.eventId ?? 1) + 1;
+        expect([after, temporal.eventsRead]).toEqual([
+          after,
+          Math.ceil(needed / 32) * 32 > events.length ? events.length : Math.ceil(needed / 32) * 32,
+        ]);
+      }
+    });
+
+    it('reads the task at any point of its history as folding it up to there does', async () => {
+      const events = recordedHistory(`v2-${name}`);
+      for (let end = 2; end <= events.length; end++) {
+        if (midBatch(events[end])) continue;
+        const prefix = events.slice(0, end);
+        const expected = readTaskHistory('task', 'run-1', prefix)!.task;
+        const history = FakeHistory.fromEvents(prefix);
+        const task = await new TaskReader(
+          fakeGateway(history).gateway,
+          new MemoryDecisionLedger(),
+        ).current(dev, 'task');
+        expect([end, statusOf(task), effectiveControl(task), task.progress]).toEqual([
+          end,
+          statusOf(expected),
+          effectiveControl(expected),
+          expected.progress,
+        ]);
+        expect([end, task.updatedAt, task.result, task.error, task.closedAt]).toEqual([
+          end,
+          expected.updatedAt,
+          expected.result,
+          expected.error,
+          expected.closedAt,
+        ]);
+      }
+    });
+  });
+
+  it('starts after a recorded state only from an event that records one', () => {
+    const [first] = recordedHistory('v2-failed-at-step');
+    expect(() => TaskHistoryFold.after(first, taskSnapshot())).toThrow(
+      /records no whole task state/,
+    );
+  });
+});
+
+describe('effectiveControl', () => {
+  it('does not call a closed task paused, whatever pause was pending', () => {
+    const pending = {
+      ...taskSnapshot().control,
+      is_paused: true,
+      paused_at: '2026-01-01T00:00:00.000Z',
+      pause_reason: 'r',
+      paused_by: 'u',
+      version: 1,
+    };
+    for (const terminal of ['FAILED', 'TIMEOUT', 'COMPLETED'] as const) {
+      expect(effectiveControl(taskSnapshot({ terminal, control: pending }))).toMatchObject({
+        is_paused: false,
+        paused_at: '',
+        pause_reason: '',
+        paused_by: '',
+      });
+    }
+    expect(effectiveControl(taskSnapshot({ control: pending }))).toBe(pending);
+  });
+});

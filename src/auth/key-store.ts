@@ -168,4 +168,17 @@ export class KeyStore implements OnApplicationShutdown {
     if (!match || (match.endsAt && match.endsAt <= now)) return undefined;
     return match.principal;
   }
+
+  /**
+   * Whether the key a principal was authenticated with still works (not revoked, expired or
+   * removed since): long-lived requests such as event streams ask again as they go.
+   */
+  stillValid(principal: Principal, now = new Date()): boolean {
+    return this.keys.some(
+      (stored) =>
+        stored.principal.keyName === principal.keyName &&
+        stored.principal.tenantId === principal.tenantId &&
+        (!stored.endsAt || stored.endsAt > now),
+    );
+  }
 }

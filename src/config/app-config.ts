@@ -138,6 +138,22 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(10_000)
+  STREAM_MAX_LONG_POLLS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  STREAM_TAIL_READS_PER_SECOND?: number;
+
+  @Expose()
+  @IsOptional()
   @IsIn(EXECUTORS)
   TASK_EXECUTOR?: ExecutorName;
 
@@ -218,6 +234,13 @@ export class AppConfig {
    * keeps its own otherwise.
    */
   readonly redisUrl?: string;
+  /** How this instance follows the tasks its event streams watch. */
+  readonly streams: {
+    /** History long polls held at once; Temporal limits them per namespace, workers included. */
+    readonly maxLongPolls: number;
+    /** Budget for following the other watched tasks by reading their new events. */
+    readonly tailReadsPerSecond: number;
+  };
   readonly executor: ExecutorName;
   /** JSON lines for machines (the default in production), or coloured lines for people. */
   readonly logFormat: 'json' | 'pretty';
@@ -245,6 +268,10 @@ export class AppConfig {
     this.apiKeysFile = vars.API_KEYS_FILE;
     this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200 };
     this.redisUrl = vars.REDIS_URL;
+    this.streams = {
+      maxLongPolls: vars.STREAM_MAX_LONG_POLLS ?? 100,
+      tailReadsPerSecond: vars.STREAM_TAIL_READS_PER_SECOND ?? 100,
+    };
     this.executor = vars.TASK_EXECUTOR ?? 'simulated';
     this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
     this.otel = {

@@ -12,6 +12,7 @@ import {
 import { ApiHeader, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
+import { KeyStore } from '../auth/key-store';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
@@ -101,6 +102,7 @@ export class EventsController implements BeforeApplicationShutdown {
   constructor(
     private readonly tasks: TasksService,
     private readonly feeds: TaskEventFeeds,
+    private readonly keys: KeyStore,
   ) {}
 
   @Get('stream/sse')
@@ -170,13 +172,18 @@ export class EventsController implements BeforeApplicationShutdown {
     // Everything that can fail as JSON fails before the first stream byte.
     const types = parseTypes(query.types);
     const after = parseLastEventId(lastEventId, query.last_event_id);
-    await this.tasks.get(principal, taskId);
+    const task = await this.tasks.get(principal, taskId);
 
     const abort = new AbortController();
     this.open.add(abort);
     req.on('close', () => abort.abort());
     try {
-      await streamEvents(res, this.feeds.follow(taskId), { after, types, signal: abort.signal });
+      await streamEvents(res, this.feeds.follow(task, after), {
+        after,
+        types,
+        signal: abort.signal,
+        refusal: () => (this.keys.stillValid(principal) ? undefined : 'Unauthorized'),
+      });
     } finally {
       this.open.delete(abort);
     }

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { TasksModule } from '../tasks/tasks.module';
 import { TemporalModule } from '../temporal/temporal.module';
 import { EventsController } from './events.controller';
 import { TaskEventFeeds } from './task-event-feeds';
+import { TaskEventLog } from './task-event-log';
 
 @Module({
-  imports: [TasksModule, TemporalModule],
+  imports: [AuthModule, TasksModule, TemporalModule],
   controllers: [EventsController],
-  providers: [TaskEventFeeds],
+  providers: [TaskEventLog, TaskEventFeeds],
 })
 export class EventsModule {}

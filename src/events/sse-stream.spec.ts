@@ -93,6 +93,66 @@ describe('streamEvents', () => {
     }
   });
 
+  it('ends with an error event when the task is gone, after the events it had', async () => {
+    const feed = new BehaviorSubject<FeedState>({ events: [event(1)], closed: false });
+    const res = new FakeResponse();
+    const done = streamEvents(res as unknown as Response, feed, {
+      after: 0,
+      signal: new AbortController().signal,
+    });
+    feed.next({ events: [event(1)], closed: false, failure: new Error('Task not found') });
+    await done;
+    expect(res.chunks).toEqual([
+      expect.stringContaining('id: 1\n'),
+      'event: error\ndata: {"error":"Task not found"}\n\n',
+    ]);
+    expect(res.ended).toBe(true);
+  });
+
+  it('ends with an error event at the heartbeat after the client lost its right to read', async () => {
+    jest.useFakeTimers();
+    try {
+      const feed = new BehaviorSubject<FeedState>({ events: [], closed: false });
+      const res = new FakeResponse();
+      const access: { refusal?: string } = {};
+      const done = streamEvents(res as unknown as Response, feed, {
+        after: 0,
+        signal: new AbortController().signal,
+        refusal: () => access.refusal,
+      });
+      await jest.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      access.refusal = 'Unauthorized';
+      await jest.advanceTimersByTimeAsync(HEARTBEAT_MS);
+      await done;
+      expect(res.chunks).toEqual([
+        ': ping\n\n',
+        'event: error\ndata: {"error":"Unauthorized"}\n\n',
+      ]);
+      expect(res.ended).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('sends events held from further back once, in order, when the feed extends backwards', async () => {
+    const feed = new BehaviorSubject<FeedState>({ events: [event(5), event(6)], closed: false });
+    const res = new FakeResponse();
+    const done = streamEvents(res as unknown as Response, feed, {
+      after: 4,
+      signal: new AbortController().signal,
+    });
+    await flush();
+    // Another reader made the feed hold older events: this reader has sent 5 and 6 already.
+    feed.next({ events: [event(2), event(3), event(5), event(6), event(7)], closed: true });
+    await done;
+    expect(res.chunks.map((c) => c.split('\n')[0])).toEqual([
+      'id: 5',
+      'id: 6',
+      'id: 7',
+      'event: done',
+    ]);
+  });
+
   it('ends the response when the feed fails', async () => {
     const feed = new BehaviorSubject<FeedState>({ events: [], closed: false });
     const res = new FakeResponse();

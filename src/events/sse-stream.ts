@@ -11,6 +11,22 @@ export const formatEvent = (event: TaskEvent): string =>
 
 const DONE = 'event: done\ndata: [DONE]\n\n';
 
+/** The last thing a stream that cannot go on sends: why, as a JSON error body. */
+export const formatError = (message: string): string =>
+  `event: error\ndata: ${JSON.stringify({ error: message })}\n\n`;
+
+/** Index of the first event with a greater seq than `seq` (events are ordered by seq). */
+function firstAfter(events: readonly TaskEvent[], seq: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (events[mid].seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}
+
 /**
  * Resolves with the newest state each time the reader is ready for it. Never holds more than
  * one state: a slow reader skips intermediate states, not events (states only grow).
@@ -92,17 +108,23 @@ export interface StreamOptions {
   types?: ReadonlySet<string>;
   /** Ends the stream early: client gone or server shutting down. */
   signal: AbortSignal;
+  /**
+   * Asked at each heartbeat: a message to end the stream with (an `error` event), e.g. once
+   * the client's key has been revoked; undefined to go on.
+   */
+  refusal?: () => string | undefined;
 }
 
 /**
  * Writes a task's events as Server-Sent Events: those after `after`, then live ones, then
  * `done` once the task is closed. Waits for the socket to drain before writing more, so a slow
- * client costs a cursor, never a buffer.
+ * client costs a place in the feed (a seq), never a buffer. A feed that cannot go on (the task
+ * is gone) ends the stream with an `error` event instead.
  */
 export async function streamEvents(
   res: Response,
   feed: Observable<FeedState>,
-  { after, types, signal }: StreamOptions,
+  { after, types, signal, refusal }: StreamOptions,
 ): Promise<void> {
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
@@ -110,16 +132,33 @@ export async function streamEvents(
   res.setHeader('Connection', 'keep-alive');
   res.setHeader('X-Accel-Buffering', 'no');
   res.flushHeaders();
-  const heartbeat = setInterval(() => res.write(': ping\n\n'), HEARTBEAT_MS);
+  const ended = new AbortController();
+  const stop = AbortSignal.any([signal, ended.signal]);
+  const heartbeat = setInterval(() => {
+    const refused = refusal?.();
+    if (refused === undefined) {
+      res.write(': ping\n\n');
+      return;
+    }
+    res.write(formatError(refused));
+    ended.abort();
+  }, HEARTBEAT_MS);
   try {
-    let cursor = 0;
-    for await (const state of latest(feed, signal)) {
-      while (cursor < state.events.length && !signal.aborted) {
-        const event = state.events[cursor++];
-        if (event.seq <= after || (types && !types.has(event.type))) continue;
-        if (!res.write(formatEvent(event))) await drained(res, signal);
+    let sent = after;
+    for await (const state of latest(feed, stop)) {
+      for (let i = firstAfter(state.events, sent); i < state.events.length; i++) {
+        if (stop.aborted) break;
+        const event = state.events[i];
+        sent = event.seq;
+        if (types && !types.has(event.type)) continue;
+        if (!res.write(formatEvent(event))) await drained(res, stop);
       }
-      if (state.closed && !signal.aborted) {
+      if (stop.aborted) break;
+      if (state.failure) {
+        res.write(formatError(state.failure.message));
+        break;
+      }
+      if (state.closed) {
         res.write(DONE);
         break;
       }

@@ -1,64 +1,318 @@
-import { Injectable } from '@nestjs/common';
-import { Observable, finalize, shareReplay } from 'rxjs';
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { BehaviorSubject, Observable } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../config/app-config';
+import { TaskNotFoundError } from '../tasks/errors';
+import { TaskChanges } from '../tasks/task-changes';
 import type { TaskEvent } from '../tasks/task-event';
-import { TaskHistoryFold } from '../tasks/task-history';
-import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
+import type { TaskSnapshot } from '../tasks/task-history';
+import { EventCursor, TaskEventLog } from './task-event-log';
 
-/** What a task's feed knows so far. `events` only grows; readers keep their own cursor. */
+/** What a task's feed knows so far. Readers keep their own place by `seq`. */
 export interface FeedState {
+  /** The events the feed holds, by increasing `seq`. */
   readonly events: readonly TaskEvent[];
   readonly closed: boolean;
+  /** Set when the stream cannot go on: the task no longer exists. */
+  readonly failure?: Error;
+}
+
+/** A tail-read task is read again at most this often. */
+const TAIL_MIN_INTERVAL_MS = 1000;
+/** Tail reads in flight at once. */
+const TAIL_CONCURRENCY = 16;
+/** Backoff after a failed read: from this, doubling, with jitter... */
+const RETRY_MIN_MS = 250;
+/** ...up to this. A stream outlives a Temporal outage: it retries for as long as it is open. */
+const RETRY_MAX_MS = 10_000;
+
+const backoff = (failures: number): number =>
+  Math.min(RETRY_MAX_MS, RETRY_MIN_MS * 2 ** Math.min(failures, 10)) * (0.5 + Math.random() / 2);
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const abortableSleep = (ms: number, signal: AbortSignal): Promise<void> =>
+  sleep(ms, undefined, { signal }).catch(() => undefined);
+
+/**
+ * One task followed by this instance, shared by every stream of it here. It holds the task's
+ * events from the earliest any of its readers asked for, and reads new ones as they are
+ * written, by history long poll or by tail reads (see TaskEventFeeds).
+ */
+class TaskFeed {
+  readonly state = new BehaviorSubject<FeedState>({ events: [], closed: false });
+  readonly stop = new AbortController();
+  readers = 0;
+  mode: 'long-poll' | 'tail' = 'tail';
+  /** When a tail read is due next (ms since the epoch). */
+  dueAt = 0;
+  reading = false;
+  private failures = 0;
+  private events: TaskEvent[] = [];
+  /** Events with a greater seq are held. */
+  private from = Number.POSITIVE_INFINITY;
+  private cursor?: EventCursor;
+  /** Serializes the replays that extend what is held. */
+  private extending: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly task: TaskSnapshot,
+    private readonly log: TaskEventLog,
+    private readonly logger: Logger,
+  ) {}
+
+  get closed(): boolean {
+    return this.state.value.closed || this.state.value.failure !== undefined;
+  }
+
+  /**
+   * Makes sure every event after `after` is held, reading the missing ones backwards from the
+   * end of the history. Retried with backoff while Temporal cannot answer.
+   */
+  holdFrom(after: number): Promise<void> {
+    this.extending = this.extending.then(async () => {
+      for (let failures = 0; after < this.from && !this.closed; failures++) {
+        try {
+          this.hold(after, await this.log.replay(this.task, after));
+          return;
+        } catch (err) {
+          this.failed(err, failures);
+          if (this.closed) return;
+          await abortableSleep(backoff(failures), this.stop.signal);
+          if (this.stop.signal.aborted) return;
+        }
+      }
+    });
+    return this.extending;
+  }
+
+  private hold(after: number, replayed: { events: TaskEvent[]; cursor: EventCursor }): void {
+    if (!this.cursor) {
+      this.cursor = replayed.cursor;
+      this.events = replayed.events;
+    } else {
+      // Keep what is held already; the replay may also have read newer events than the feed
+      // has: those come again through the feed's own reads, in order.
+      const older = replayed.events.filter((e) => e.seq <= this.from);
+      this.events = [...older, ...this.events.filter((e) => e.seq > this.from)];
+    }
+    this.from = after;
+    this.publish();
+  }
+
+  /** A tail read: one describe call, and the new events if there are any. */
+  async readTail(): Promise<void> {
+    if (!this.cursor || this.closed) return;
+    try {
+      this.append(await this.log.advance(this.cursor));
+      this.recovered();
+    } catch (err) {
+      this.failed(err);
+    }
+  }
+
+  /** Follows the task with history long polls until it closes, the feed stops, or a poll fails. */
+  async longPoll(): Promise<boolean> {
+    if (!this.cursor) return false;
+    try {
+      for await (const events of this.log.longPoll(this.cursor, this.stop.signal)) {
+        this.append(events);
+        this.recovered();
+      }
+      return true;
+    } catch (err) {
+      this.failed(err);
+      return false;
+    }
+  }
+
+  private append(events: readonly TaskEvent[]): void {
+    if (events.length > 0 || this.cursor?.closed) {
+      this.events = [...this.events, ...events];
+      this.publish();
+    }
+  }
+
+  private publish(): void {
+    this.state.next({ events: this.events, closed: this.cursor?.closed ?? false });
+  }
+
+  private recovered(): void {
+    if (this.failures > 0) this.logger.log(`Following task ${this.task.taskId} again`);
+    this.failures = 0;
+  }
+
+  /** A transient failure is retried later from the same place; a missing task ends the feed. */
+  private failed(err: unknown, failures = this.failures++): void {
+    if (err instanceof TaskNotFoundError) {
+      this.state.next({ ...this.state.value, failure: err });
+      return;
+    }
+    if (failures === 0) {
+      this.logger.warn(
+        `Reading task ${this.task.taskId} failed (${(err as Error).message}); retrying`,
+      );
+    }
+    this.dueAt = Date.now() + backoff(failures);
+  }
+
+  /** Its last read failed: it waits out a backoff before the next one. */
+  get failing(): boolean {
+    return this.failures > 0;
+  }
 }
 
 /**
- * One history reader per task in this process, shared by all who follow the task and alive
- * while anyone does. It long-polls the workflow history (durable, so every instance and every
- * restart sees the same events with the same ids) and folds it into task events.
+ * The tasks this instance follows for its event streams: one feed per task, shared by all
+ * streams of it, alive while any is open. A feed follows its task with a history long poll
+ * while fewer than `STREAM_MAX_LONG_POLLS` are held (Temporal caps long polls per namespace,
+ * workers' polls included); beyond that, and for a feed whose long poll failed, by tail reads:
+ * a describe call to see whether the history grew, then only the new events, at most
+ * `STREAM_TAIL_READS_PER_SECOND` for all of them and once a second per task. A read that fails
+ * is retried with backoff from where it stopped; a stream ends only with its task, its client,
+ * the shutdown, or a task that no longer exists.
  */
 @Injectable()
-export class TaskEventFeeds {
-  private readonly feeds = new Map<string, Observable<FeedState>>();
+export class TaskEventFeeds implements OnApplicationShutdown {
+  private readonly logger = new Logger('TaskEventFeeds');
+  private readonly feeds = new Map<string, TaskFeed>();
+  private longPolls = 0;
+  private tailReads = 0;
+  private tailLoop?: Promise<void>;
+  private readonly stopping = new AbortController();
 
-  constructor(private readonly workflows: TaskWorkflowGateway) {}
+  private readonly unlisten: () => void;
 
-  follow(taskId: string): Observable<FeedState> {
-    let feed = this.feeds.get(taskId);
-    if (!feed) {
-      feed = this.read(taskId).pipe(
-        finalize(() => this.feeds.delete(taskId)),
-        shareReplay({ bufferSize: 1, refCount: true }),
+  constructor(
+    private readonly log: TaskEventLog,
+    private readonly config: AppConfig,
+    changes: TaskChanges,
+  ) {
+    this.unlisten = changes.listen((taskId) => this.wake(taskId));
+  }
+
+  /**
+   * The task's feed, holding every event after `after`. States are emitted once the events
+   * are held; the feed stops when its last subscriber leaves.
+   */
+  follow(task: TaskSnapshot, after: number): Observable<FeedState> {
+    return new Observable<FeedState>((subscriber) => {
+      const feed = this.feed(task);
+      feed.readers++;
+      let subscription: { unsubscribe(): void } | undefined;
+      let left = false;
+      feed.holdFrom(after).then(
+        () => {
+          if (left) return;
+          subscription = feed.state.subscribe(subscriber);
+          this.drive(feed);
+        },
+        (err: unknown) => subscriber.error(err),
       );
-      this.feeds.set(taskId, feed);
+      return () => {
+        left = true;
+        subscription?.unsubscribe();
+        if (--feed.readers === 0) this.drop(feed);
+      };
+    });
+  }
+
+  /** Reads the task's new events now (a decision here just changed it). */
+  wake(taskId: string): void {
+    const feed = this.feeds.get(taskId);
+    if (feed?.mode === 'tail' && !feed.failing) feed.dueAt = 0;
+  }
+
+  /** How many tasks this process follows, and how many of them by long poll. */
+  get size(): { feeds: number; longPolls: number } {
+    return { feeds: this.feeds.size, longPolls: this.longPolls };
+  }
+
+  onApplicationShutdown(): void {
+    this.unlisten();
+    this.stopping.abort();
+    for (const feed of this.feeds.values()) feed.stop.abort();
+  }
+
+  private feed(task: TaskSnapshot): TaskFeed {
+    let feed = this.feeds.get(task.taskId);
+    if (!feed) {
+      feed = new TaskFeed(task, this.log, this.logger);
+      this.feeds.set(task.taskId, feed);
     }
     return feed;
   }
 
-  /** How many tasks this process reads right now. */
-  get size(): number {
-    return this.feeds.size;
+  private drop(feed: TaskFeed): void {
+    feed.stop.abort();
+    if (this.feeds.get(feed.task.taskId) === feed) this.feeds.delete(feed.task.taskId);
   }
 
-  private read(taskId: string): Observable<FeedState> {
-    return new Observable<FeedState>((subscriber) => {
-      const abort = new AbortController();
-      const fold = new TaskHistoryFold(taskId);
-      const events: TaskEvent[] = [];
-      const poll = async (): Promise<void> => {
-        let token: Uint8Array | undefined;
-        for (;;) {
-          const page = await this.workflows.historyPage(taskId, token, abort.signal);
-          if (!page) return;
-          for (const event of page.events) {
-            const taskEvent = fold.apply(event);
-            if (taskEvent) events.push(taskEvent);
-          }
-          token = page.nextPageToken;
-          subscriber.next({ events, closed: token === undefined });
-          if (token === undefined) return subscriber.complete();
-        }
-      };
-      poll().catch((err: unknown) => subscriber.error(err));
-      return () => abort.abort();
-    });
+  /** Starts following a feed once it holds its first events. */
+  private drive(feed: TaskFeed): void {
+    if (feed.reading || feed.closed) return;
+    feed.reading = true;
+    if (this.longPolls < this.config.streams.maxLongPolls) {
+      this.longPolls++;
+      feed.mode = 'long-poll';
+      void this.runLongPoll(feed);
+    } else {
+      this.startTailLoop();
+    }
+  }
+
+  private async runLongPoll(feed: TaskFeed): Promise<void> {
+    const ended = await feed.longPoll();
+    this.longPolls--;
+    // A failed long poll (a Temporal limit, an outage) carries on by tail reads, which retry
+    // with backoff; its slot goes to a tail-read feed that has not failed.
+    if (!ended && !feed.stop.signal.aborted) {
+      feed.mode = 'tail';
+      this.startTailLoop();
+    }
+    this.promote();
+  }
+
+  private promote(): void {
+    if (this.longPolls >= this.config.streams.maxLongPolls) return;
+    for (const feed of this.feeds.values()) {
+      if (feed.mode === 'tail' && feed.reading && !feed.closed && !feed.failing) {
+        this.longPolls++;
+        feed.mode = 'long-poll';
+        void this.runLongPoll(feed);
+        return;
+      }
+    }
+  }
+
+  private startTailLoop(): void {
+    this.tailLoop ??= this.runTailLoop().finally(() => (this.tailLoop = undefined));
+  }
+
+  /**
+   * Reads the tail-read feeds in turn, the one due longest ago first, within the budget of
+   * reads per second. Runs while there are such feeds.
+   */
+  private async runTailLoop(): Promise<void> {
+    const spacing = 1000 / this.config.streams.tailReadsPerSecond;
+    while (!this.stopping.signal.aborted) {
+      let next: TaskFeed | undefined;
+      let any = false;
+      for (const feed of this.feeds.values()) {
+        if (feed.mode !== 'tail' || !feed.reading || feed.closed) continue;
+        any = true;
+        if (!next || feed.dueAt < next.dueAt) next = feed;
+      }
+      if (!any) return;
+      const wait = next ? next.dueAt - Date.now() : 0;
+      if (!next || wait > 0 || this.tailReads >= TAIL_CONCURRENCY) {
+        await sleep(Math.min(Math.max(wait, spacing), 50));
+        continue;
+      }
+      const feed = next;
+      feed.dueAt = Date.now() + TAIL_MIN_INTERVAL_MS;
+      this.tailReads++;
+      void feed.readTail().finally(() => this.tailReads--);
+      await sleep(spacing);
+    }
   }
 }

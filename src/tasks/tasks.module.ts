@@ -3,6 +3,7 @@ import { SharedRedis } from '../redis/shared-redis';
 import { TemporalModule } from '../temporal/temporal.module';
 import { DecisionLedger, MemoryDecisionLedger } from './decision-ledger';
 import { RedisDecisionLedger } from './redis-decision-ledger';
+import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
@@ -18,9 +19,10 @@ import { TasksService } from './tasks.service';
       useFactory: ({ client }: SharedRedis): DecisionLedger =>
         client ? new RedisDecisionLedger(client) : new MemoryDecisionLedger(),
     },
+    TaskChanges,
     TaskReader,
     TasksService,
   ],
-  exports: [TasksService],
+  exports: [TasksService, TaskChanges],
 })
 export class TasksModule {}

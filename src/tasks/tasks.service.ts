@@ -30,6 +30,7 @@ import {
 import { TERMINAL_WORDS, type TaskStatus } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import type { TaskEvent } from './task-event';
+import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 
 export interface SubmittedTask {
@@ -128,6 +129,7 @@ export class TasksService {
     private readonly workflows: TaskWorkflowGateway,
     private readonly reader: TaskReader,
     private readonly ledger: DecisionLedger,
+    private readonly changes: TaskChanges,
   ) {}
 
   async submit(
@@ -177,20 +179,22 @@ export class TasksService {
     return { taskId, sessionId: existing.sessionId, createdAt: existing.createdAt };
   }
 
-  pause(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(principal, taskId, 'pause', reason);
+  async pause(principal: Principal, taskId: string, reason = ''): Promise<void> {
+    await this.signal(principal, taskId, 'pause', reason);
+    this.changes.notify(taskId);
   }
 
-  resume(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    return this.signal(principal, taskId, 'resume', reason);
+  async resume(principal: Principal, taskId: string, reason = ''): Promise<void> {
+    await this.signal(principal, taskId, 'resume', reason);
+    this.changes.notify(taskId);
   }
 
   /** Accepted again while the task is still closing; a closed task is a 409. */
-  cancel(principal: Principal, taskId: string, reason = ''): Promise<void> {
+  async cancel(principal: Principal, taskId: string, reason = ''): Promise<void> {
     const refuse = (task: TaskSnapshot): void => {
       if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
     };
-    return this.ledger.exclusive(taskId, async (recent) => {
+    await this.ledger.exclusive(taskId, async (recent) => {
       const task = await this.reader.forDecision(principal, taskId, recent);
       refuse(task);
       if (task.control.is_cancelled) {
@@ -206,6 +210,7 @@ export class TasksService {
       );
       return [undefined, decided(task, CANCEL_SIGNAL, request)];
     });
+    this.changes.notify(taskId);
   }
 
   /** The task as it stands, for reads: status and control-state. */

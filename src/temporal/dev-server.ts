@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** Holds the server's PID, so a later start can stop a server an earlier crash left behind. */
   pidFile?: string;
   readyTimeoutMs?: number;
+  /** More dynamic config, e.g. `{ 'frontend.namespaceCount': 40 }`. */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -108,6 +110,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     // The version check calls out to the internet.
     '--dynamic-config-value',
     'frontend.enableServerVersionCheck=false',
+    ...Object.entries(options.dynamicConfig ?? {}).flatMap(([key, value]) => [
+      '--dynamic-config-value',
+      `${key}=${JSON.stringify(value)}`,
+    ]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(dbFile ? ['--db-filename', dbFile] : []),
   ];

@@ -56,6 +56,8 @@ export interface WorkflowDescription {
   /** The ID of the last event written (events are numbered from 1 without gaps). */
   historyLength: number;
   pendingWorkflowTask: PendingWorkflowTask;
+  /** Tells one outstanding workflow task from the next: when it was scheduled and started. */
+  pendingWorkflowTaskId?: string;
 }
 
 interface HistoryPage {
@@ -104,12 +106,15 @@ export class TaskWorkflowGateway {
     }
   }
 
-  /** One describe call: the latest run's status, memo, history length and pending task. */
-  async describe(workflowId: string): Promise<WorkflowDescription> {
+  /**
+   * One describe call: the status, memo, history length and pending workflow task of run
+   * `runId`, or of the latest run.
+   */
+  async describe(workflowId: string, runId?: string): Promise<WorkflowDescription> {
     const { workflowExecutionInfo: info, pendingWorkflowTask } = await this.call(() =>
       this.client.workflowService.describeWorkflowExecution({
         namespace: this.config.temporal.namespace,
-        execution: { workflowId },
+        execution: { workflowId, runId },
       }),
     );
     const status = info?.status ?? WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
@@ -126,13 +131,21 @@ export class TaskWorkflowGateway {
         : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
           ? 'started'
           : 'scheduled',
+      pendingWorkflowTaskId: pendingWorkflowTask
+        ? [
+            timestamp(pendingWorkflowTask.scheduledTime)?.getTime(),
+            timestamp(pendingWorkflowTask.startedTime)?.getTime(),
+            pendingWorkflowTask.attempt,
+          ].join('/')
+        : undefined,
     };
   }
 
   /**
    * The newest events of one run, read backwards from its end until `enough` says so (given the
    * events read so far, oldest first) or the first event is reached. Oldest first. The cost is
-   * what is read, whatever the length of the history before it.
+   * what is read, whatever the length of the history before it. The first page holds
+   * `pageSize` events (usually all that is needed); further pages are as large as Temporal allows.
    */
   async readBackwards(
     workflowId: string,
@@ -147,7 +160,7 @@ export class TaskWorkflowGateway {
         this.client.workflowService.getWorkflowExecutionHistoryReverse({
           namespace: this.config.temporal.namespace,
           execution: { workflowId, runId },
-          maximumPageSize: pageSize,
+          maximumPageSize: nextPageToken ? HISTORY_PAGE_SIZE : pageSize,
           nextPageToken,
         }),
       );
@@ -176,6 +189,7 @@ export class TaskWorkflowGateway {
    */
   async historyPage(
     workflowId: string,
+    runId: string,
     nextPageToken: Uint8Array | undefined,
     signal: AbortSignal,
   ): Promise<HistoryPage | undefined> {
@@ -188,7 +202,7 @@ export class TaskWorkflowGateway {
       try {
         return await this.client.connection.withAbortSignal(call.signal, () =>
           this.call(
-            () => this.readPage({ workflowId }, nextPageToken, true),
+            () => this.readPage({ workflowId, runId }, nextPageToken, true),
             Date.now() + LONG_POLL_TIMEOUT_MS,
           ),
         );

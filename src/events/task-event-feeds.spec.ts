@@ -1,0 +1,162 @@
+import { firstValueFrom, filter, type Observable } from 'rxjs';
+import { loadConfig } from '../config/app-config';
+import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
+import type { TaskEvent } from '../tasks/task-event';
+import { TaskChanges } from '../tasks/task-changes';
+import { taskSnapshot } from '../../test/support/task-snapshot';
+import { TaskEventFeeds, type FeedState } from './task-event-feeds';
+import type { EventCursor, TaskEventLog } from './task-event-log';
+
+const event = (taskId: string, seq: number): TaskEvent => ({
+  workflow_id: taskId,
+  type: 'PROGRESS',
+  message: `m${seq}`,
+  timestamp: '2026-01-01T00:00:00.000Z',
+  seq,
+});
+
+/**
+ * The Temporal side of feeds, scripted per task: what a replay returns, and what each tail read
+ * or long poll round does (events to return, or an error to throw). Calls are recorded.
+ */
+class ScriptedLog {
+  readonly calls: string[] = [];
+  readonly tail = new Map<string, (TaskEvent[] | Error)[]>();
+  readonly polls = new Map<string, (TaskEvent[] | Error)[]>();
+
+  replay(task: { taskId: string }, after: number) {
+    this.calls.push(`replay ${task.taskId} ${after}`);
+    const cursor = { taskId: task.taskId, position: 1, closed: false } as EventCursor;
+    return Promise.resolve({ events: after < 1 ? [event(task.taskId, 1)] : [], cursor });
+  }
+
+  advance(cursor: EventCursor): Promise<TaskEvent[]> {
+    this.calls.push(`advance ${cursor.taskId}`);
+    return this.next(this.tail, cursor);
+  }
+
+  async *longPoll(cursor: EventCursor, signal: AbortSignal): AsyncGenerator<TaskEvent[]> {
+    this.calls.push(`longPoll ${cursor.taskId}`);
+    while (!cursor.closed && !signal.aborted) {
+      yield await this.next(this.polls, cursor);
+      // Nothing scripted: an idle long poll, answered when the task changes.
+      if (!this.polls.get(cursor.taskId)?.length) await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private next(script: Map<string, (TaskEvent[] | Error)[]>, cursor: EventCursor) {
+    const step = script.get(cursor.taskId)?.shift() ?? [];
+    if (step instanceof Error) return Promise.reject(step);
+    const last = step.at(-1);
+    if (last?.type === 'WORKFLOW_COMPLETED') cursor.closed = true;
+    return Promise.resolve(step);
+  }
+}
+
+const completed = (taskId: string, seq: number): TaskEvent => ({
+  ...event(taskId, seq),
+  type: 'WORKFLOW_COMPLETED',
+});
+
+/** Resolves with the first state the feed reaches that `done` accepts. */
+const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean) =>
+  firstValueFrom(feed.pipe(filter(done)));
+
+function feeds(log: ScriptedLog, maxLongPolls: number) {
+  const config = loadConfig({
+    STREAM_MAX_LONG_POLLS: String(maxLongPolls),
+    STREAM_TAIL_READS_PER_SECOND: '1000',
+  });
+  return new TaskEventFeeds(log as unknown as TaskEventLog, config, new TaskChanges());
+}
+
+describe('TaskEventFeeds', () => {
+  it('long-polls up to its limit and follows further tasks by tail reads', async () => {
+    const log = new ScriptedLog();
+    log.polls.set('a', [[event('a', 2)]]);
+    log.tail.set('b', [[], [event('b', 2)], [completed('b', 3)]]);
+    const registry = feeds(log, 1);
+    // A reader that stays: task a keeps its long poll throughout.
+    const reader = registry.follow(taskSnapshot({ taskId: 'a' }), 0).subscribe();
+
+    const [a, b] = await Promise.all([
+      until(registry.follow(taskSnapshot({ taskId: 'a' }), 0), (s) => s.events.length === 2),
+      until(registry.follow(taskSnapshot({ taskId: 'b' }), 0), (s) => s.closed),
+    ]);
+    reader.unsubscribe();
+
+    expect(a.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(b.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(log.calls.filter((c) => c.startsWith('longPoll'))).toEqual(['longPoll a']);
+    expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
+    registry.onApplicationShutdown();
+  });
+
+  it('retries a failed read from where it stopped: no gap, no duplicate', async () => {
+    const log = new ScriptedLog();
+    const outage = new TaskServiceUnavailableError();
+    log.tail.set('b', [outage, outage, [event('b', 2)], outage, [completed('b', 3)]]);
+    const registry = feeds(log, 0);
+
+    const state = await until(registry.follow(taskSnapshot({ taskId: 'b' }), 0), (s) => s.closed);
+
+    expect(state.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(state.failure).toBeUndefined();
+    registry.onApplicationShutdown();
+  });
+
+  it('carries on by tail reads when a long poll is refused, and gives its slot to a waiting task', async () => {
+    const log = new ScriptedLog();
+    const refused = Object.assign(new Error('namespace concurrent poller limit exceeded'), {
+      code: 8,
+    });
+    log.polls.set('a', [refused]);
+    log.tail.set('a', [[completed('a', 2)]]);
+    log.polls.set('b', [[completed('b', 2)]]);
+    const registry = feeds(log, 1);
+
+    const a = registry.follow(taskSnapshot({ taskId: 'a' }), 0);
+    const b = registry.follow(taskSnapshot({ taskId: 'b' }), 0);
+    const [stateA, stateB] = await Promise.all([
+      until(a, (s) => s.closed),
+      until(b, (s) => s.closed),
+    ]);
+
+    expect(stateA.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(stateB.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(log.calls).toEqual(expect.arrayContaining(['longPoll a', 'advance a', 'longPoll b']));
+    registry.onApplicationShutdown();
+  });
+
+  it('ends the feed with the error when the task no longer exists', async () => {
+    const log = new ScriptedLog();
+    log.tail.set('gone', [new TaskNotFoundError()]);
+    const registry = feeds(log, 0);
+
+    const state = await until(
+      registry.follow(taskSnapshot({ taskId: 'gone' }), 0),
+      (s) => s.failure !== undefined,
+    );
+
+    expect(state.failure).toBeInstanceOf(TaskNotFoundError);
+    registry.onApplicationShutdown();
+  });
+
+  it('shares one feed among the readers of a task and stops it when the last one leaves', async () => {
+    const log = new ScriptedLog();
+    const registry = feeds(log, 1);
+    const task = taskSnapshot({ taskId: 'a' });
+
+    const first = registry.follow(task, 0).subscribe();
+    const second = registry.follow(task, 0).subscribe();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(registry.size).toEqual({ feeds: 1, longPolls: 1 });
+    expect(log.calls.filter((c) => c.startsWith('replay'))).toEqual(['replay a 0']);
+
+    first.unsubscribe();
+    expect(registry.size.feeds).toBe(1);
+    second.unsubscribe();
+    expect(registry.size.feeds).toBe(0);
+    registry.onApplicationShutdown();
+  });
+});

@@ -70,8 +70,11 @@ export class RawConnection {
     const deadline = Date.now() + timeoutMs;
     while (!done(this.received) && this.ended === undefined && Date.now() < deadline) {
       await new Promise<void>((resolve) => {
-        this.wake = resolve;
-        setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        const timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+        this.wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
       });
     }
     return {

@@ -3,6 +3,7 @@ import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthModule } from './auth/auth.module';
 import { HttpErrorFilter } from './common/http-error.filter';
+import { JsonBodyGuard } from './common/json-body';
 import { RequestValidationPipe } from './common/request-validation.pipe';
 import { Tracing } from './common/tracing';
 import { AppConfig } from './config/app-config';
@@ -30,9 +31,11 @@ export class AppModule {
         HealthModule,
       ],
       providers: [
-        // In this order: a key's requests are counted once it is known whose key it is.
+        // In this order: a key's requests are counted once it is known whose key it is, and a
+        // body is read only for a request that is let in.
         { provide: APP_GUARD, useExisting: ApiKeyGuard },
         { provide: APP_GUARD, useExisting: RateLimitGuard },
+        { provide: APP_GUARD, useClass: JsonBodyGuard },
         { provide: APP_PIPE, useClass: RequestValidationPipe },
         { provide: APP_FILTER, useClass: HttpErrorFilter },
         {

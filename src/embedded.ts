@@ -7,7 +7,7 @@ import { DynamicModule, Logger, Module } from '@nestjs/common';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import { AppConfig, configFromEnvironment } from './config/app-config';
-import { createHttpApp } from './http-app';
+import { createHttpApp, listen } from './http-app';
 import { exitOnSignals, exitOnStartupError, processLogger } from './startup';
 import { DevServer, startDevServer } from './temporal/dev-server';
 import { installTemporalRuntime } from './temporal/runtime';
@@ -48,12 +48,12 @@ async function bootstrap(): Promise<void> {
   try {
     const app = await createHttpApp(EmbeddedModule.forRoot(config), processLogger(config));
     exitOnSignals(app, async () => server?.stop());
-    await app.listen(config.port);
+    await listen(app, config);
   } catch (err) {
     await server?.stop();
     throw err;
   }
-  const base = `http://localhost:${config.port}`;
+  const base = `http://${config.http.host ?? 'localhost'}:${config.port}`;
   logger.log(`Task API:    ${base}/api/v1/tasks`);
   logger.log(`API docs:    ${base}/docs (OpenAPI: ${base}/openapi.json)`);
   logger.log(

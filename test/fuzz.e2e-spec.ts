@@ -17,8 +17,12 @@ describe('schemathesis against /openapi.json', () => {
   let stack: EmbeddedStack;
 
   beforeAll(async () => {
-    // Room for the whole campaign: the limiter's 429s are tested elsewhere.
-    stack = await startEmbedded(undefined, { RATE_LIMIT_PER_MINUTE: '100000' });
+    // Room for the whole campaign (its auth checks fail on purpose): the limiters' 429s are
+    // tested elsewhere.
+    stack = await startEmbedded(undefined, {
+      RATE_LIMIT_PER_MINUTE: '100000',
+      AUTH_FAILURES_PER_MINUTE: '100000',
+    });
   });
   afterAll(async () => {
     await stack?.process.stop();

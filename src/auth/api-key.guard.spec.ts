@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError } from '../config/app-config';
+import { ConfigError, loadConfig } from '../config/app-config';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
+import { MemoryRateLimiter, RateLimitExceededError } from '../rate-limit/rate-limiter';
 import { ApiKeyGuard } from './api-key.guard';
 import { AuthenticatedRequest, Public, RequireScope } from './auth.decorators';
 import { ForbiddenError, UnauthenticatedError } from './errors';
@@ -53,23 +55,48 @@ const store = KeyStore.fromFile(
   ]),
 );
 
-function run(
+const FAILURES_PER_MINUTE = 3;
+
+function guard(failuresPerMinute = 0): ApiKeyGuard {
+  const config = loadConfig({ AUTH_FAILURES_PER_MINUTE: String(failuresPerMinute) });
+  return new ApiKeyGuard(
+    new Reflector(),
+    store,
+    new AuthFailureLimiter(new MemoryRateLimiter(), config),
+  );
+}
+
+interface TestRequest {
+  headers?: Record<string, string>;
+  query?: Record<string, string>;
+  ip?: string;
+}
+
+async function run(
   handler: keyof Routes,
-  request: { headers?: Record<string, string>; query?: Record<string, string> },
-): AuthenticatedRequest {
-  const req = { headers: {}, query: {}, ...request } as unknown as AuthenticatedRequest;
+  request: TestRequest,
+  on: ApiKeyGuard = guard(),
+  responseHeaders: Record<string, string> = {},
+): Promise<AuthenticatedRequest> {
+  const req = {
+    headers: {},
+    query: {},
+    ip: '203.0.113.9',
+    ...request,
+  } as unknown as AuthenticatedRequest;
+  const res = { setHeader: (name: string, value: string) => (responseHeaders[name] = value) };
   const context = {
     getHandler: () => Routes.prototype[handler],
     getClass: () => Routes,
-    switchToHttp: () => ({ getRequest: () => req }),
+    switchToHttp: () => ({ getRequest: () => req, getResponse: () => res }),
   } as unknown as ExecutionContext;
-  new ApiKeyGuard(new Reflector(), store).canActivate(context);
+  await on.canActivate(context);
   return req;
 }
 
 describe('ApiKeyGuard', () => {
-  it('accepts X-API-Key and attaches the principal, never the key', () => {
-    const req = run('write', { headers: { 'x-api-key': 'sk_writer' } });
+  it('accepts X-API-Key and attaches the principal, never the key', async () => {
+    const req = await run('write', { headers: { 'x-api-key': 'sk_writer' } });
     expect(req.principal).toEqual({
       keyName: 'writer',
       tenantId: 't1',
@@ -78,10 +105,9 @@ describe('ApiKeyGuard', () => {
     });
   });
 
-  it('accepts Authorization: Bearer', () => {
-    expect(run('write', { headers: { authorization: 'Bearer sk_writer' } }).principal?.userId).toBe(
-      'u1',
-    );
+  it('accepts Authorization: Bearer', async () => {
+    const req = await run('write', { headers: { authorization: 'Bearer sk_writer' } });
+    expect(req.principal?.userId).toBe('u1');
   });
 
   it.each([
@@ -90,26 +116,60 @@ describe('ApiKeyGuard', () => {
     ['an expired key', { headers: { 'x-api-key': 'sk_expired' } }],
     ['a malformed Authorization header', { headers: { authorization: 'Basic sk_writer' } }],
     ['a query key on a route that does not allow it', { query: { api_key: 'sk_writer' } }],
-  ])('rejects %s with 401', (_, request) => {
-    expect(() => run('write', request)).toThrow(UnauthenticatedError);
+  ])('rejects %s with 401', async (_, request) => {
+    await expect(run('write', request)).rejects.toThrow(UnauthenticatedError);
   });
 
-  it('rejects a key without the route scope with 403', () => {
-    expect(() => run('write', { headers: { 'x-api-key': 'sk_reader' } })).toThrow(ForbiddenError);
+  it('rejects a key without the route scope with 403', async () => {
+    await expect(run('write', { headers: { 'x-api-key': 'sk_reader' } })).rejects.toThrow(
+      ForbiddenError,
+    );
   });
 
-  it('accepts ?api_key= where the route allows it', () => {
-    expect(run('stream', { query: { api_key: 'sk_reader' } }).principal?.userId).toBe('u2');
+  it('accepts ?api_key= where the route allows it', async () => {
+    expect((await run('stream', { query: { api_key: 'sk_reader' } })).principal?.userId).toBe('u2');
   });
 
-  it('lets public routes through without a key', () => {
-    expect(run('health', {}).principal).toBeUndefined();
+  it('lets public routes through without a key', async () => {
+    expect((await run('health', {})).principal).toBeUndefined();
   });
 
-  it('closes routes that declare nothing, even to a valid key', () => {
-    expect(() => run('undecorated', { headers: { 'x-api-key': 'sk_writer' } })).toThrow(
+  it('closes routes that declare nothing, even to a valid key', async () => {
+    await expect(run('undecorated', { headers: { 'x-api-key': 'sk_writer' } })).rejects.toThrow(
       UnauthenticatedError,
     );
+  });
+
+  describe('failed authentications', () => {
+    const wrong = { headers: { 'x-api-key': 'sk_guess' }, ip: '198.51.100.7' };
+
+    it('answers 429 with Retry-After once an address spends its budget of failures', async () => {
+      const limited = guard(FAILURES_PER_MINUTE);
+      for (let i = 0; i < FAILURES_PER_MINUTE; i++) {
+        await expect(run('write', wrong, limited)).rejects.toThrow(UnauthenticatedError);
+      }
+      const headers: Record<string, string> = {};
+      await expect(run('write', wrong, limited, headers)).rejects.toThrow(RateLimitExceededError);
+      expect(Number(headers['Retry-After'])).toBeGreaterThanOrEqual(1);
+      expect(Number(headers['Retry-After'])).toBeLessThanOrEqual(60);
+      expect(headers['X-RateLimit-Remaining']).toBe('0');
+    });
+
+    it('never refuses a valid key, from that address or any other', async () => {
+      const limited = guard(FAILURES_PER_MINUTE);
+      for (let i = 0; i <= FAILURES_PER_MINUTE; i++) {
+        await run('write', wrong, limited).catch(() => undefined);
+      }
+      const same = await run(
+        'write',
+        { headers: { 'x-api-key': 'sk_writer' }, ip: wrong.ip },
+        limited,
+      );
+      expect(same.principal?.userId).toBe('u1');
+      await expect(run('write', { ...wrong, ip: '192.0.2.1' }, limited)).rejects.toThrow(
+        UnauthenticatedError,
+      );
+    });
   });
 });
 

@@ -1,9 +1,11 @@
 import { Logger, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ApiKeyGuard } from './api-key.guard';
 import { KeyStore } from './key-store';
 
 @Module({
+  imports: [RateLimitModule],
   providers: [
     {
       provide: KeyStore,

@@ -35,15 +35,21 @@ export const ApiCommonErrors = () =>
   applyDecorators(
     ApiError(400, 'Bad input; the message names the problem', {
       invalid_id: 'Invalid task ID format',
+      too_deep: 'Invalid request body: nested more than 64 levels deep',
     }),
-    ApiError(413, 'Request body over 1 MiB', {
-      too_large: 'Request body too large: the limit is 1 MiB',
-    }),
+    ApiError(
+      413,
+      'Request body over 1 MiB, or a Content-Length announcing one (answered at once, and the ' +
+        'connection closed)',
+      { too_large: 'Request body too large: the limit is 1 MiB' },
+    ),
     ApiError(503, 'Temporal cannot be reached', { unavailable: 'Task service unavailable' }),
     ApiExtraModels(ErrorResponseDto),
     ApiResponse({
       status: 429,
-      description: 'Too many requests with this key; limited responses carry X-RateLimit-* headers',
+      description:
+        'Too many requests with this key (limited responses carry X-RateLimit-* headers), or ' +
+        'too many failed authentications from this client address (then answered instead of 401)',
       headers: {
         'Retry-After': {
           description: 'Seconds until the window resets',

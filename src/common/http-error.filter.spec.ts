@@ -10,7 +10,10 @@ import {
 import { InvalidInputError, PayloadTooLargeError } from './domain-error';
 import { HttpErrorFilter } from './http-error.filter';
 
-function respond(exception: unknown): { status: number; body: unknown; ended: boolean } {
+function respond(
+  exception: unknown,
+  request: object = {},
+): { status: number; body: unknown; ended: boolean } {
   const sent = { status: 0, body: undefined as unknown, ended: false };
   const response = {
     headersSent: false,
@@ -26,7 +29,7 @@ function respond(exception: unknown): { status: number; body: unknown; ended: bo
     },
   };
   const host = {
-    switchToHttp: () => ({ getResponse: () => response, getRequest: () => ({}) }),
+    switchToHttp: () => ({ getResponse: () => response, getRequest: () => request }),
   } as unknown as ArgumentsHost;
   new HttpErrorFilter().catch(exception, host);
   return sent;
@@ -60,13 +63,22 @@ describe('HttpErrorFilter', () => {
   });
 
   it("keeps Nest's own HTTP errors' status and message", () => {
-    expect(respond(new NotFoundException('Cannot GET /nope'))).toMatchObject({
+    const routed = { route: { path: '/api/v1/things' } };
+    expect(respond(new NotFoundException('No such thing'), routed)).toMatchObject({
       status: 404,
-      body: { error: 'Cannot GET /nope' },
+      body: { error: 'No such thing' },
     });
     expect(respond(new BadRequestException(['a is wrong', 'b is wrong']))).toMatchObject({
       status: 400,
       body: { error: 'a is wrong; b is wrong' },
+    });
+  });
+
+  it('answers a request no route matched without echoing its URL, which may carry a key', () => {
+    expect(respond(new NotFoundException('Cannot GET /nope?api_key=sk_secret'))).toEqual({
+      status: 404,
+      body: { error: 'Route not found' },
+      ended: false,
     });
   });
 

@@ -42,6 +42,23 @@ const DOMAIN_ERRORS: Record<
   TASK_SERVICE_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, body: errorBody },
 };
 
+/** Whether a route of the app matched the request (none did for Nest's "Cannot GET ..." 404). */
+const isRouted = (request: Request | undefined): boolean =>
+  Boolean((request as { route?: unknown } | undefined)?.route);
+
+/**
+ * Whether the request came with a body that was not read (refused before it: no key, no route,
+ * too large). Answering and closing costs nothing; draining up to 1 MiB would cost a stranger's
+ * worth of CPU per request.
+ */
+function bodyUnread(request: Request | undefined): boolean {
+  if (!request?.headers || request.complete) return false;
+  const length = request.headers['content-length'];
+  return (
+    request.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+  );
+}
+
 interface RouteLayer {
   route?: { path: string; methods: Record<string, boolean> };
   match(path: string): unknown;
@@ -52,7 +69,7 @@ interface RouteLayer {
  * OpenAPI, a literal path (/api/v1/tasks/stream) hides the templated ones it also matches.
  */
 function allowedMethods(request: Request): string[] {
-  if (!request?.app || (request as { route?: unknown }).route) return [];
+  if (!request?.app) return [];
   const router = (request.app as unknown as { router?: { stack: RouteLayer[] } }).router;
   const routes = (router?.stack ?? []).flatMap((layer) =>
     layer.route && layer.match(request.path) ? [layer.route] : [],
@@ -83,13 +100,20 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
-    const allowed = exception instanceof NotFoundException ? allowedMethods(request) : [];
+    if (bodyUnread(request) && !response.headersSent) response.setHeader('Connection', 'close');
+    const noRoute = exception instanceof NotFoundException && !isRouted(request);
+    const allowed = noRoute ? allowedMethods(request) : [];
     if (allowed.length > 0 && !response.headersSent) {
       // The path exists, the method does not.
       response.setHeader('Allow', allowed.join(', '));
       response.status(HttpStatus.METHOD_NOT_ALLOWED).json({
         error: `Method ${request.method} not allowed; use ${allowed.join(', ')}`,
       });
+      return;
+    }
+    if (noRoute && !response.headersSent) {
+      // Never echo the URL: its query may carry a key (`?api_key=`).
+      response.status(HttpStatus.NOT_FOUND).json({ error: 'Route not found' });
       return;
     }
     const { status, body } = this.toResponse(exception);

@@ -1,13 +1,23 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
+import { Transform } from 'class-transformer';
 import { IsInt, IsOptional, Max, Min } from 'class-validator';
+
+/**
+ * Plain decimal digits become a number (beyond 2^53 they are all "past any end"); anything else
+ * (`1e2`, `0x10`, `-1`, an empty value, a repeated parameter) stays as sent and fails the integer
+ * check with the documented message.
+ */
+const decimalInteger = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && /^[0-9]+$/.test(value)
+    ? Math.min(Number(value), Number.MAX_SAFE_INTEGER)
+    : value;
 
 /** `limit` (1..maxLimit) and `offset` (≥ 0) query parameters with the documented messages. */
 export function PaginationQuery(maxLimit: number, defaultLimit: number) {
   class Pagination {
     @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: maxLimit, default: defaultLimit })
     @IsOptional()
-    @Type(() => Number)
+    @Transform(decimalInteger)
     @Max(maxLimit, { message: 'Invalid limit parameter' })
     @Min(1, { message: 'Invalid limit parameter' })
     @IsInt({ message: 'Invalid limit parameter' })
@@ -15,7 +25,7 @@ export function PaginationQuery(maxLimit: number, defaultLimit: number) {
 
     @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0 })
     @IsOptional()
-    @Type(() => Number)
+    @Transform(decimalInteger)
     @Min(0, { message: 'Invalid offset parameter' })
     @IsInt({ message: 'Invalid offset parameter' })
     offset?: number;

@@ -1,5 +1,12 @@
 import { ArgumentMetadata, Injectable, ValidationError, ValidationPipe } from '@nestjs/common';
+import { ValidateIf } from 'class-validator';
 import { InvalidInputError } from './domain-error';
+
+/**
+ * An optional body field: it may be left out, but `null` is checked like any other value (and
+ * refused), as the OpenAPI schema says. class-validator's IsOptional would let null through.
+ */
+export const Omittable = () => ValidateIf((_object, value) => value !== undefined);
 
 /** The first constraint message, descending into nested objects. */
 function firstMessage(errors: ValidationError[]): string {

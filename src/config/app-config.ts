@@ -11,6 +11,7 @@ import {
   MinLength,
   validateSync,
 } from 'class-validator';
+import { isIP } from 'node:net';
 
 const EXECUTORS = ['simulated'] as const;
 export type ExecutorName = (typeof EXECUTORS)[number];
@@ -29,6 +30,55 @@ class EnvironmentVariables {
   @Min(0)
   @Max(65535)
   PORT?: number;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9.:%_-]{1,253}$/, {
+    message: 'HOST must be a host name or an IP address to listen on',
+  })
+  HOST?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  MAX_CONNECTIONS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_HEADERS_TIMEOUT_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  HTTP_REQUEST_TIMEOUT_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(600_000)
+  HTTP_KEEP_ALIVE_TIMEOUT_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsIn(['true', 'false'], { message: 'SWAGGER_PERSIST_AUTHORIZATION must be true or false' })
+  SWAGGER_PERSIST_AUTHORIZATION?: string;
 
   @Expose()
   @IsOptional()
@@ -133,6 +183,13 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  AUTH_FAILURES_PER_MINUTE?: number;
+
+  @Expose()
+  @IsOptional()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'REDIS_URL must be a redis:// or rediss:// URL' })
   REDIS_URL?: string;
 
@@ -177,6 +234,31 @@ class EnvironmentVariables {
 
 export class ConfigError extends Error {}
 
+/**
+ * Express's `trust proxy` in the forms that name who the proxies are: a hop count, or addresses,
+ * CIDR ranges and the named ranges `loopback`, `linklocal`, `uniquelocal`. Plain `true` (trust
+ * any X-Forwarded-For) is refused: a client could then pick the address it is limited by.
+ */
+function trustProxy(value: string | undefined): number | string[] | undefined {
+  if (value === undefined) return undefined;
+  if (/^\d+$/.test(value)) return Number(value);
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    if (/^(loopback|linklocal|uniquelocal)$/.test(entry)) continue;
+    const [address, prefix, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 4 ? 32 : 128;
+    const badPrefix = prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || badPrefix || rest.length > 0) {
+      throw new ConfigError(
+        'Invalid configuration: TRUST_PROXY must be a number of proxy hops or a comma-separated ' +
+          `list of addresses, CIDR ranges, loopback, linklocal or uniquelocal (not "${entry}")`,
+      );
+    }
+  }
+  return entries;
+}
+
 function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
   const { TEMPORAL_TLS_CERT_PATH: certPath, TEMPORAL_TLS_KEY_PATH: keyPath } = vars;
   if (Boolean(certPath) !== Boolean(keyPath)) {
@@ -201,6 +283,22 @@ function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
 export class AppConfig {
   readonly production: boolean;
   readonly port: number;
+  /** The HTTP server's limits; none of them cuts a response in progress (event streams). */
+  readonly http: {
+    /** Absent: every interface, as Node listens by default. */
+    readonly host?: string;
+    readonly maxConnections: number;
+    /** A request's headers must arrive within this. */
+    readonly headersTimeoutMs: number;
+    /** A request (headers and body) must arrive within this; its response may take longer. */
+    readonly requestTimeoutMs: number;
+    /** An idle kept-alive connection is closed after this. */
+    readonly keepAliveTimeoutMs: number;
+    /** Express `trust proxy`: who may tell us the client's address (X-Forwarded-For). */
+    readonly trustProxy?: number | string[];
+  };
+  /** Swagger UI keeps the authorization in the browser's localStorage across reloads. */
+  readonly docsPersistAuthorization: boolean;
   readonly temporal: {
     /** Absent: the embedded default starts a local dev server. */
     readonly address?: string;
@@ -228,6 +326,8 @@ export class AppConfig {
   readonly rateLimit: {
     /** Requests per key per minute; 0 turns limiting off. */
     readonly perMinute: number;
+    /** Failed authentications per client address per minute; 0 turns limiting off. */
+    readonly authFailuresPerMinute: number;
   };
   /**
    * Shared by every API instance when set (rate limits, control decisions); each instance
@@ -250,6 +350,20 @@ export class AppConfig {
   constructor(vars: EnvironmentVariables) {
     this.production = vars.NODE_ENV === 'production';
     this.port = vars.PORT ?? 8080;
+    this.http = {
+      host: vars.HOST,
+      maxConnections: vars.MAX_CONNECTIONS ?? 10_000,
+      headersTimeoutMs: vars.HTTP_HEADERS_TIMEOUT_MS ?? 10_000,
+      requestTimeoutMs: vars.HTTP_REQUEST_TIMEOUT_MS ?? 30_000,
+      keepAliveTimeoutMs: vars.HTTP_KEEP_ALIVE_TIMEOUT_MS ?? 5_000,
+      trustProxy: trustProxy(vars.TRUST_PROXY),
+    };
+    if (this.http.headersTimeoutMs > this.http.requestTimeoutMs) {
+      throw new ConfigError(
+        'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS',
+      );
+    }
+    this.docsPersistAuthorization = vars.SWAGGER_PERSIST_AUTHORIZATION === 'true';
     this.temporal = {
       address: vars.TEMPORAL_ADDRESS,
       namespace: vars.TEMPORAL_NAMESPACE ?? 'default',
@@ -266,7 +380,10 @@ export class AppConfig {
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;
-    this.rateLimit = { perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200 };
+    this.rateLimit = {
+      perMinute: vars.RATE_LIMIT_PER_MINUTE ?? 1200,
+      authFailuresPerMinute: vars.AUTH_FAILURES_PER_MINUTE ?? 30,
+    };
     this.redisUrl = vars.REDIS_URL;
     this.streams = {
       maxLongPolls: vars.STREAM_MAX_LONG_POLLS ?? 100,

@@ -2,9 +2,9 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import type { Response } from 'express';
 import type { AuthenticatedRequest } from '../auth/auth.decorators';
 import { AppConfig } from '../config/app-config';
-import { RateLimitExceededError, RateLimiter } from './rate-limiter';
+import { RateLimiter, rateLimitExceeded, setRateLimitHeaders } from './rate-limiter';
 
-const WINDOW_MS = 60_000;
+export const WINDOW_MS = 60_000;
 
 /**
  * Limits each API key to RATE_LIMIT_PER_MINUTE requests per minute and says where it stands on
@@ -25,14 +25,9 @@ export class RateLimitGuard implements CanActivate {
     if (limit === 0 || !request.principal) return true;
     const response = context.switchToHttp().getResponse<Response>();
     const now = Date.now();
-    const { count, resetAt } = await this.limiter.hit(request.principal.keyName, WINDOW_MS, now);
-    response.setHeader('X-RateLimit-Limit', String(limit));
-    response.setHeader('X-RateLimit-Remaining', String(Math.max(0, limit - count)));
-    response.setHeader('X-RateLimit-Reset', String(Math.ceil(resetAt / 1000)));
-    if (count > limit) {
-      response.setHeader('Retry-After', String(Math.max(1, Math.ceil((resetAt - now) / 1000))));
-      throw new RateLimitExceededError();
-    }
+    const window = await this.limiter.hit(`key:${request.principal.keyName}`, WINDOW_MS, now);
+    setRateLimitHeaders(response, limit, window);
+    if (window.count > limit) throw rateLimitExceeded(response, window, now);
     return true;
   }
 }

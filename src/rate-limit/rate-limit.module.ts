@@ -1,10 +1,14 @@
 import { Module } from '@nestjs/common';
 import { SharedRedis } from '../redis/shared-redis';
+import { AuthFailureLimiter } from './auth-failure-limiter';
 import { RateLimitGuard } from './rate-limit.guard';
 import { MemoryRateLimiter, RateLimiter } from './rate-limiter';
 import { RedisRateLimiter } from './redis-rate-limiter';
 
-/** The limiter and its guard; AppModule installs the guard globally, after authentication. */
+/**
+ * The limiter, its guard (AppModule installs it globally, after authentication) and the count
+ * of failed authentications the key guard keeps.
+ */
 @Module({
   providers: [
     {
@@ -14,7 +18,8 @@ import { RedisRateLimiter } from './redis-rate-limiter';
         client ? new RedisRateLimiter(client) : new MemoryRateLimiter(),
     },
     RateLimitGuard,
+    AuthFailureLimiter,
   ],
-  exports: [RateLimitGuard],
+  exports: [RateLimitGuard, AuthFailureLimiter],
 })
 export class RateLimitModule {}

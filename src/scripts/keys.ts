@@ -18,18 +18,20 @@ class UsageError extends Error {}
 const DURATION = /^(\d+)([dhm])$/;
 const UNIT_MS = { d: 86_400_000, h: 3_600_000, m: 60_000 } as const;
 
-/** `30d`, `12h`, `45m`, or an RFC 3339 instant. */
+/** `30d`, `12h`, `45m`, or an RFC 3339 instant; never one that has passed. */
 function expiry(value: string, now: Date): string {
   const duration = DURATION.exec(value);
-  if (duration) {
-    const ms = Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS];
-    return new Date(now.getTime() + ms).toISOString();
-  }
-  const at = new Date(value);
+  const at = duration
+    ? new Date(now.getTime() + Number(duration[1]) * UNIT_MS[duration[2] as keyof typeof UNIT_MS])
+    : new Date(value);
   if (Number.isNaN(at.getTime())) {
     throw new UsageError(
       `--expires must be like 30d, 12h, 45m or an RFC 3339 time, not "${value}"`,
     );
+  }
+  // A key that would never work is a mistake (a typo in the year, 0d), not a wish.
+  if (at <= now) {
+    throw new UsageError(`--expires must be in the future: ${at.toISOString()} has passed`);
   }
   return at.toISOString();
 }

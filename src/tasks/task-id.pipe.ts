@@ -1,5 +1,6 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
+import type { NextFunction, Request, Response } from 'express';
 import { InvalidInputError } from '../common/domain-error';
 
 export const TASK_ID_PATTERN = /^[A-Za-z0-9:_\-.]{1,128}$/;
@@ -21,3 +22,24 @@ export const ApiTaskIdParam = () =>
     example: 'task-123',
     schema: { type: 'string', pattern: TASK_ID_PATTERN.source, minLength: 1, maxLength: 128 },
   });
+
+/** The ID segment of a task route's path, still percent-encoded. */
+const TASK_PATH_ID = /^\/api\/v1\/tasks\/([^/]*)/;
+
+/**
+ * A task ID whose percent-encoding is broken (`%ff`, `%`, `a%2`) cannot name a task either.
+ * Express would fail to decode it before any pipe runs and answer with the raw segment, so this
+ * middleware answers first, with the documented message.
+ */
+export function rejectUndecodableTaskId(req: Request, _res: Response, next: NextFunction): void {
+  const encoded = req.url.includes('%') ? TASK_PATH_ID.exec(req.path)?.[1] : undefined;
+  if (encoded !== undefined) {
+    try {
+      decodeURIComponent(encoded);
+    } catch {
+      next(new InvalidInputError('Invalid task ID format'));
+      return;
+    }
+  }
+  next();
+}

@@ -78,6 +78,7 @@ export class TasksController {
   @ApiError(400, 'Bad input; the message names the problem', {
     query_required: 'Query is required',
     malformed: 'Invalid request body: Unexpected end of JSON input',
+    too_deep: 'Invalid request body: nested more than 64 levels deep',
   })
   @ApiError(422, 'The Idempotency-Key was used with another body', {
     idempotency: 'Idempotency-Key was already used with a different request',

@@ -3,6 +3,7 @@ import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
+import { canonicalJson } from '../common/canonical-json';
 import { InvalidInputError } from '../common/domain-error';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
@@ -144,12 +145,13 @@ export class TasksService {
         'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
       );
     }
+    // What the request means, not how it is written: key order and spelled-out defaults aside.
     const requestHash = sha256Hex(
-      JSON.stringify([
+      canonicalJson([
         request.query,
         request.session_id,
         context,
-        request.mode,
+        request.mode ?? DEFAULT_MODE,
         request.model_tier,
       ]),
     );
@@ -169,7 +171,14 @@ export class TasksService {
       context,
     };
     const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
-    if (started) return { taskId, sessionId, createdAt: new Date() };
+    if (started) {
+      // A replay answers with Temporal's start time (below), so the first answer must too.
+      const createdAt =
+        idempotencyKey === undefined
+          ? new Date()
+          : (await this.workflows.describe(taskId)).startTime;
+      return { taskId, sessionId, createdAt };
+    }
 
     // A random UUID never collides; a derived ID exists when the key was used before (or by a
     // racing request): the same request gets the same task, another request a 422.

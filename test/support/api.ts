@@ -103,7 +103,7 @@ export class TestApi extends ApiClient {
       temporalAddress?: string;
       /** A key file of the test's own instead of the standard test keys. */
       apiKeysFile?: string;
-      /** More configuration. Rate limiting is off unless a test turns it on. */
+      /** More configuration. Rate limits are off unless a test turns them on. */
       env?: Record<string, string>;
     } = {},
   ): Promise<TestApi> {
@@ -113,6 +113,7 @@ export class TestApi extends ApiClient {
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
       API_KEYS_FILE: options.apiKeysFile ?? writeKeysFile(),
       RATE_LIMIT_PER_MINUTE: '0',
+      AUTH_FAILURES_PER_MINUTE: '0',
       ...options.env,
     });
     const app = await createHttpApp(AppModule.forRoot(config), ['error']);

@@ -1,5 +1,6 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsString, MaxLength } from 'class-validator';
+import { Omittable } from '../../common/request-validation.pipe';
 
 export const MAX_REASON_LENGTH = 1000;
 
@@ -10,7 +11,7 @@ export class ControlRequestDto {
     maxLength: MAX_REASON_LENGTH,
     example: 'User approved continuation',
   })
-  @IsOptional()
+  @Omittable()
   @MaxLength(MAX_REASON_LENGTH, {
     message: `reason must be at most ${MAX_REASON_LENGTH} characters`,
   })

@@ -1,30 +1,36 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsDefined,
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  Matches,
-  MaxLength,
-} from 'class-validator';
+import { IsDefined, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-validator';
 import { MODEL_TIERS, ModelTier, TASK_MODES, TaskMode } from '../../workflows/contract';
 import type { TaskStatus } from '../task-status';
+import { Omittable } from '../../common/request-validation.pipe';
 
 export const MAX_QUERY_LENGTH = 20_000;
+
+/**
+ * One character a person can see: not whitespace, not a control character (NUL among them), not
+ * an invisible format character (zero-width spaces and joiners, direction marks, BOM, fillers).
+ * Written as plain escapes so it means the same in the OpenAPI document's pattern (ECMA-262,
+ * as clients and schema tools read it) as here.
+ */
+const VISIBLE_CHARACTER =
+  '[^\\x00-\\x20\\x7f-\\xa0\\xad\\u034f\\u061c\\u115f\\u1160\\u1680\\u17b4\\u17b5\\u180b-\\u180f' +
+  '\\u2000-\\u200f\\u2028-\\u202f\\u205f-\\u206f\\u3000\\u3164\\ufe00-\\ufe0f\\ufeff\\uffa0\\ufff0-\\ufff8]';
 export const MAX_CONTEXT_BYTES = 64 * 1024;
 
 /** Body of `POST /api/v1/tasks`; unknown fields are ignored, known ones validated strictly. */
 export class SubmitTaskDto {
   @ApiProperty({
-    description: 'What the task should do; not blank',
+    description:
+      'What the task should do. Not blank: at least one visible character (whitespace, control ' +
+      'and zero-width characters alone are refused)',
     minLength: 1,
-    pattern: '\\S',
+    pattern: VISIBLE_CHARACTER,
     maxLength: MAX_QUERY_LENGTH,
     example: 'Summarize the quarterly report',
   })
   @MaxLength(MAX_QUERY_LENGTH, { message: `query must be at most ${MAX_QUERY_LENGTH} characters` })
-  @Matches(/\S/, { message: 'Query is required' })
+  // eslint-disable-next-line no-misleading-character-class -- the combining characters are listed to be refused one by one
+  @Matches(new RegExp(VISIBLE_CHARACTER), { message: 'Query is required' })
   @IsString({ message: 'query must be a string' })
   @IsDefined({ message: 'Query is required' })
   query!: string;
@@ -34,7 +40,7 @@ export class SubmitTaskDto {
     maxLength: 128,
     pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
   })
-  @IsOptional()
+  @Omittable()
   @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
   @IsString({ message: 'session_id must be a string' })
   session_id?: string;
@@ -48,17 +54,17 @@ export class SubmitTaskDto {
     additionalProperties: true,
     example: { steps: 3, step_duration_ms: 1000 },
   })
-  @IsOptional()
+  @Omittable()
   @IsObject({ message: 'context must be a JSON object' })
   context?: Record<string, unknown>;
 
   @ApiPropertyOptional({ enum: TASK_MODES, default: 'standard' })
-  @IsOptional()
+  @Omittable()
   @IsIn(TASK_MODES, { message: `mode must be one of ${TASK_MODES.join(', ')}` })
   mode?: TaskMode;
 
   @ApiPropertyOptional({ enum: MODEL_TIERS })
-  @IsOptional()
+  @Omittable()
   @IsIn(MODEL_TIERS, { message: `model_tier must be one of ${MODEL_TIERS.join(', ')}` })
   model_tier?: ModelTier;
 }

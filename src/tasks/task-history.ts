@@ -5,6 +5,7 @@ import {
   ControlRecord,
   MEMO_CONTEXT,
   MEMO_CONTROL,
+  MEMO_MODEL_USAGE,
   MEMO_MODE,
   MEMO_PROGRESS,
   MEMO_QUERY,
@@ -15,12 +16,14 @@ import {
   MEMO_USER_ID,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
+  ModelUsageRecord,
   TaskProgress,
   applyControlSignal,
   isControlSignalName,
   requestTime,
   toControlRecord,
   toControlRequest,
+  toModelUsageRecord,
 } from '../workflows/contract';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
@@ -48,6 +51,8 @@ export interface TaskSnapshot {
   /** Includes control signals Temporal accepted that no worker has processed yet. */
   control: ControlRecord;
   progress?: TaskProgress;
+  /** Model, provider and summed token usage, for executors that report them. */
+  model?: ModelUsageRecord;
   result: string;
   error: string;
 }
@@ -103,6 +108,7 @@ export function snapshotFromMemo(
     started: progress !== undefined,
     control: controlFromMemo(memo[MEMO_CONTROL]),
     progress,
+    model: toModelUsageRecord(memo[MEMO_MODEL_USAGE]),
     result: '',
     error: '',
   };
@@ -119,14 +125,16 @@ function controlFromMemo(value: unknown): ControlRecord {
  */
 export function recordedState(
   event: HistoryEvent,
-): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt'> | undefined {
+): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model'> | undefined {
   const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (!fields) return undefined;
   const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
   const control = toControlRecord(memo[MEMO_CONTROL]);
   const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
   const updatedAt = asDate(memo[MEMO_UPDATED_AT]);
-  return control && progress && updatedAt ? { control, progress, updatedAt } : undefined;
+  // Model usage is written with every record once there is any: absent means none yet.
+  const model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]);
+  return control && progress && updatedAt ? { control, progress, updatedAt, model } : undefined;
 }
 
 /** The end of a workflow task: the memo holds the state the workflow reached in it. */
@@ -284,6 +292,7 @@ export class TaskHistoryFold {
     const task = this.current!;
     const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
     task.control = toControlRecord(memo[MEMO_CONTROL]) ?? task.control;
+    task.model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]) ?? task.model;
     task.updatedAt = asDate(memo[MEMO_UPDATED_AT]) ?? (memo[MEMO_PROGRESS] ? at : task.updatedAt);
     const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
     if (!progress) return undefined;

@@ -12,6 +12,8 @@ export interface NodeProcess {
   /** Crash it (SIGKILL), awaited. */
   kill(): Promise<void>;
   output(): string;
+  /** Resolves to the exit code once the process has exited by itself or been stopped. */
+  readonly exited: Promise<number | null>;
 }
 
 export interface NodeProcessOptions {
@@ -58,6 +60,7 @@ export function startNodeProcess(
       await end('SIGKILL');
     },
     output: () => readFileSync(logFile, 'utf8'),
+    exited: exit,
   };
 }
 

@@ -27,14 +27,11 @@ export class RecordingServer {
   readonly requests: RecordedRequest[] = [];
   private readonly open = new Set<ServerResponse>();
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private readonly server: Server;
+  url = '';
 
-  static async start(handler: Handler): Promise<RecordingServer> {
-    let self: RecordingServer | undefined;
-    const server = createServer((req, res) => {
+  private constructor(handler: Handler) {
+    this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -53,10 +50,10 @@ export class RecordingServer {
           json,
           receivedAt: Date.now(),
         };
-        self!.requests.push(recorded);
-        self!.open.add(res);
+        this.requests.push(recorded);
+        this.open.add(res);
         res.on('close', () => {
-          self!.open.delete(res);
+          this.open.delete(res);
           if (!res.writableFinished) recorded.abortedAt = Date.now();
         });
         Promise.resolve(handler(recorded, res)).catch((err: unknown) => {
@@ -65,9 +62,12 @@ export class RecordingServer {
         });
       });
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const { port } = server.address() as AddressInfo;
-    self = new RecordingServer(server, `http://127.0.0.1:${port}`);
+  }
+
+  static async start(handler: Handler): Promise<RecordingServer> {
+    const self = new RecordingServer(handler);
+    await new Promise<void>((resolve) => self.server.listen(0, '127.0.0.1', resolve));
+    self.url = `http://127.0.0.1:${(self.server.address() as AddressInfo).port}`;
     return self;
   }
 

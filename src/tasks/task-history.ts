@@ -16,6 +16,7 @@ import {
   MEMO_USER_ID,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
+  STEP_ACTIVITY_TYPE,
   ModelUsageRecord,
   TaskProgress,
   applyControlSignal,
@@ -24,6 +25,7 @@ import {
   toControlRecord,
   toControlRequest,
   toModelUsageRecord,
+  toStepResult,
 } from '../workflows/contract';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
@@ -153,6 +155,13 @@ export class TaskHistoryFold {
   private current?: TaskSnapshot;
   /** Set for a workflow that is not a task of this service (no tenant in its start memo). */
   private foreign = false;
+  /**
+   * Told each step's output as the step's activity completes, while set (live streams): not a
+   * task event. Only steps scheduled within the events this fold has seen are known.
+   */
+  onStepOutput?: (step: number, output: string, eventId: number) => void;
+  /** Step activities scheduled and not yet completed: scheduled event ID → step. */
+  private readonly scheduledSteps = new Map<number, number>();
 
   constructor(
     private readonly taskId: string,
@@ -236,6 +245,7 @@ export class TaskHistoryFold {
       task.started = true;
       return undefined;
     }
+    this.followSteps(event);
     const modified = event.workflowPropertiesModifiedEventAttributes;
     if (modified) return this.memoChanged(event, at, modified.upsertedMemo?.fields);
 
@@ -269,6 +279,29 @@ export class TaskHistoryFold {
       });
     }
     return undefined;
+  }
+
+  /**
+   * Follows step activities (cheaply: a map entry per running step). A step's activity is
+   * scheduled right after the workflow recorded the checkpoint before it,
+   * so it is step `steps_done + 1` of the progress folded so far.
+   */
+  private followSteps(event: HistoryEvent): void {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === STEP_ACTIVITY_TYPE && this.current?.progress) {
+      this.scheduledSteps.set(Number(event.eventId), this.current.progress.steps_done + 1);
+      return;
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (!completed) return;
+    const scheduledId = Number(completed.scheduledEventId);
+    const step = this.scheduledSteps.get(scheduledId);
+    if (step === undefined) return;
+    this.scheduledSteps.delete(scheduledId);
+    // Decoded only for a live listener: a step's output can be long.
+    if (!this.onStepOutput) return;
+    const { output } = toStepResult(decode(completed.result?.payloads));
+    this.onStepOutput(step, output, Number(event.eventId));
   }
 
   private start(event: HistoryEvent, at: Date): void {

@@ -25,7 +25,8 @@ import { SearchAttributes } from './search-attributes';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const { PendingWorkflowTaskState, WorkflowExecutionStatus } = temporal.api.enums.v1;
+const { PendingActivityState, PendingWorkflowTaskState, WorkflowExecutionStatus } =
+  temporal.api.enums.v1;
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
@@ -58,6 +59,16 @@ export interface WorkflowDescription {
   pendingWorkflowTask: PendingWorkflowTask;
   /** Tells one outstanding workflow task from the next: when it was scheduled and started. */
   pendingWorkflowTaskId?: string;
+}
+
+/** An activity of a run that has not ended, with what its last heartbeat said. */
+export interface PendingActivity {
+  activityType: string;
+  /** A worker runs it now (its heartbeats arrive), as opposed to waiting for one. */
+  started: boolean;
+  attempt: number;
+  /** The first heartbeat detail, decoded; undefined before the first heartbeat. */
+  heartbeat?: unknown;
 }
 
 interface HistoryPage {
@@ -139,6 +150,25 @@ export class TaskWorkflowGateway {
           ].join('/')
         : undefined,
     };
+  }
+
+  /** The activities of run `runId` that have not ended: one describe call. */
+  async pendingActivities(workflowId: string, runId: string): Promise<PendingActivity[]> {
+    const { pendingActivities } = await this.call(() =>
+      this.client.workflowService.describeWorkflowExecution({
+        namespace: this.config.temporal.namespace,
+        execution: { workflowId, runId },
+      }),
+    );
+    return (pendingActivities ?? []).map((a) => {
+      const details = a.heartbeatDetails?.payloads?.[0];
+      return {
+        activityType: a.activityType?.name ?? '',
+        started: a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        attempt: a.attempt ?? 1,
+        heartbeat: details ? defaultPayloadConverter.fromPayload(details) : undefined,
+      };
+    });
   }
 
   /**

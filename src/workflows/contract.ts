@@ -278,6 +278,9 @@ export interface SynthesisResult extends ModelReport {
  */
 export const ACTIVITY_RESULT_VERSION = 2;
 
+/** The activity type of a step (the `runStep` activity of TaskActivities). */
+export const STEP_ACTIVITY_TYPE = 'runStep';
+
 /**
  * Heartbeat details of a running step. `text` is the output so far, present only when the
  * executor streams it: the API turns what is new into live `LLM_PARTIAL` events.

@@ -63,9 +63,10 @@ export interface PhaseContext {
 }
 
 /**
- * The work behind each phase of a task, chosen by the worker's `TASK_EXECUTOR`. Throw an
- * `ApplicationFailure` (from @temporalio/activity or @temporalio/common) to choose: non-retryable
- * ends the task FAILED with its message; anything else is retried by Temporal with backoff.
+ * The work behind each phase of a task, chosen by the worker's `TASK_EXECUTOR`. What a call
+ * throws is retried by Temporal with backoff, unless it is an `ApplicationFailure` marked
+ * non-retryable (from @temporalio/common), or any error with `nonRetryable: true` (for modules
+ * that do not depend on Temporal): then the task ends FAILED with the error's message.
  */
 export interface TaskExecutor {
   plan(task: TaskInput, ctx: PhaseContext): Promise<PlanResult>;
@@ -132,6 +133,13 @@ async function call<T>(
     if (activity.cancellationSignal.aborted) {
       const reason: unknown = activity.cancellationSignal.reason;
       throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason));
+    }
+    if (
+      err instanceof Error &&
+      !(err instanceof ApplicationFailure) &&
+      (err as { nonRetryable?: unknown }).nonRetryable === true
+    ) {
+      throw ApplicationFailure.nonRetryable(err.message, err.name);
     }
     throw err;
   } finally {

@@ -56,8 +56,6 @@ export interface WorkflowDescription {
   /** The ID of the last event written (events are numbered from 1 without gaps). */
   historyLength: number;
   pendingWorkflowTask: PendingWorkflowTask;
-  /** Tells one outstanding workflow task from the next: when it was scheduled and started. */
-  pendingWorkflowTaskId?: string;
 }
 
 interface HistoryPage {
@@ -131,13 +129,6 @@ export class TaskWorkflowGateway {
         : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
           ? 'started'
           : 'scheduled',
-      pendingWorkflowTaskId: pendingWorkflowTask
-        ? [
-            timestamp(pendingWorkflowTask.scheduledTime)?.getTime(),
-            timestamp(pendingWorkflowTask.startedTime)?.getTime(),
-            pendingWorkflowTask.attempt,
-          ].join('/')
-        : undefined,
     };
   }
 

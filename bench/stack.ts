@@ -21,21 +21,49 @@ export const BENCH_USER = 'bench-user';
 export interface Stack {
   temporalAddress: string;
   server?: DevServer;
+  /** The dev server's Prometheus endpoint, when the benchmark started one. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
 /** Uses TEMPORAL_ADDRESS when set, otherwise starts an in-memory dev server. */
-export async function startTemporal(): Promise<Stack> {
+export async function startTemporal(
+  dynamicConfig?: Record<string, string | number | boolean>,
+): Promise<Stack> {
   const external = process.env.TEMPORAL_ADDRESS;
   if (external) return { temporalAddress: external, stop: async () => {} };
   const dir = mkdtempSync(join(tmpdir(), 'task-api-bench-'));
+  const metricsPort = await freePort();
   const server = await startDevServer({
     cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH, new Logger('bench')),
     port: await freePort(),
     namespace: 'default',
     logFile: join(dir, 'temporal-server.log'),
+    metricsPort,
+    dynamicConfig,
   });
-  return { temporalAddress: server.address, server, stop: () => server.stop() };
+  return {
+    temporalAddress: server.address,
+    server,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Requests Temporal's frontend has answered so far, by operation, from its Prometheus metrics
+ * (the dev server's `service_requests` counter).
+ */
+export async function temporalRequests(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('service_requests{') || !line.includes('service_name="frontend"')) continue;
+    const operation = /operation="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (operation) counts.set(operation, (counts.get(operation) ?? 0) + value);
+  }
+  return counts;
 }
 
 export function startWorker(temporalAddress: string, taskQueue: string): NodeProcess {
@@ -52,6 +80,7 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
+  env: Record<string, string> = {},
 ): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string }> {
   const port = await freePort();
   const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
@@ -82,6 +111,7 @@ export async function startApi(
       TEMPORAL_TASK_QUEUE: taskQueue,
       // Measured here: what the API adds on top of Temporal, not the rate limiter's refusals.
       RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
     },
     {
       cpus: process.env.BENCH_API_CPUS,

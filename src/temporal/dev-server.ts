@@ -16,6 +16,8 @@ export interface DevServerOptions {
   /** Holds the server's PID, so a later start can stop a server an earlier crash left behind. */
   pidFile?: string;
   readyTimeoutMs?: number;
+  /** Where Prometheus metrics are served (`/metrics`); a random port when omitted. */
+  metricsPort?: number;
   /** More dynamic config, e.g. `{ 'frontend.namespaceCount': 40 }`. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -114,6 +116,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--dynamic-config-value',
       `${key}=${JSON.stringify(value)}`,
     ]),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(dbFile ? ['--db-filename', dbFile] : []),
   ];

@@ -58,7 +58,8 @@ export async function temporalRequests(metricsUrl: string): Promise<Map<string, 
   const text = await (await fetch(metricsUrl)).text();
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
-    if (!line.startsWith('service_requests{') || !line.includes('service_name="frontend"')) continue;
+    if (!line.startsWith('service_requests{') || !line.includes('service_name="frontend"'))
+      continue;
     const operation = /operation="([^"]+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (operation) counts.set(operation, (counts.get(operation) ?? 0) + value);

@@ -1,4 +1,9 @@
-import { Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import {
+  BeforeApplicationShutdown,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Client } from '@temporalio/client';
 import { AppConfig } from '../config/app-config';
 import { isNamespaceNotFound } from './grpc-errors';
@@ -17,9 +22,11 @@ export type TemporalReadinessReport =
  * cannot be unregistered while tasks use them); the namespace is asked every time.
  */
 @Injectable()
-export class TemporalReadiness implements OnApplicationBootstrap {
+export class TemporalReadiness implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Temporal');
   private setUp = false;
+  private readonly stopping = new AbortController();
+  private startupCheck?: Promise<void>;
 
   constructor(
     private readonly client: Client,
@@ -28,9 +35,17 @@ export class TemporalReadiness implements OnApplicationBootstrap {
 
   /** In the background: a missing set-up is reported at start, once, naming the fix. */
   onApplicationBootstrap(): void {
-    void this.check(5_000).then((report) => {
-      if (!report.ready && report.reachable) this.logger.error(report.missing.message);
-    });
+    this.startupCheck = this.client.connection
+      .withAbortSignal(this.stopping.signal, () => this.check(5_000))
+      .then((report) => {
+        if (!report.ready && report.reachable) this.logger.error(report.missing.message);
+      });
+  }
+
+  /** Before the connection closes: a retry of the check must not hit a closed channel. */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    await this.startupCheck;
   }
 
   async check(timeoutMs: number): Promise<TemporalReadinessReport> {

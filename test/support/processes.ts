@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { temporalEnv } from './e2e-env';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -62,8 +63,13 @@ export function startNodeProcess(
 }
 
 /** A real worker process polling `taskQueue`. */
-export const startWorkerProcess = (options: { address: string; taskQueue: string }): NodeProcess =>
+export const startWorkerProcess = (options: {
+  address: string;
+  taskQueue: string;
+  env?: Record<string, string>;
+}): NodeProcess =>
   startNodeProcess('worker', {
-    TEMPORAL_ADDRESS: options.address,
+    ...temporalEnv(options.address),
     TEMPORAL_TASK_QUEUE: options.taskQueue,
+    ...options.env,
   });

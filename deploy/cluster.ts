@@ -33,6 +33,8 @@ export interface ClusterOptions {
   namespace: string;
   /** What the API instances and workers get besides their addresses. */
   env: NodeJS.ProcessEnv;
+  /** Only PostgreSQL and the Temporal server, set up (benchmarks bring their own clients). */
+  temporalOnly?: boolean;
   log: Log;
 }
 
@@ -205,6 +207,10 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     });
     if (setup.status !== 0) throw new Error(`npm run temporal:setup failed:\n${setup.stderr}`);
     for (const line of setup.stdout.trim().split('\n')) log(`temporal:setup: ${line}`);
+    if (options.temporalOnly) {
+      writeState();
+      return { ports, dataDir, stateFile, services, stop };
+    }
 
     const redisDir = join(dataDir, 'redis');
     mkdirSync(redisDir, { recursive: true });

@@ -9,9 +9,9 @@ import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
+import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
-import { describeError } from '../common/error-chain';
 import { grpcCode } from './grpc-errors';
 import { findMissingSetup } from './temporal-setup';
 import { TemporalSetupError } from './temporal-setup-error';
@@ -127,7 +127,8 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
         if (missing) throw missing;
         return true;
       } catch (err) {
-        if (grpcCode(err) !== UNAVAILABLE || this.stopping.signal.aborted) throw err;
+        if (this.stopping.signal.aborted) return false;
+        if (grpcCode(err) !== UNAVAILABLE) throw err;
         this.logger.warn(`Temporal unavailable (${describeError(err)}); retrying`);
         await sleep(RECONNECT_DELAY_MS, this.stopping.signal);
         if (this.stopping.signal.aborted) return false;

@@ -116,7 +116,8 @@ export async function setUpTemporal(
   const missing = await answered(() => findMissingSetup(services, namespace));
   if (missing?.missing === 'namespace') {
     await answered(() => registerNamespace(services.workflowService, namespace, retentionDays));
-    log(`Registered namespace "${namespace}" (closed tasks kept ${retentionDays} days)`);
+    const days = `${retentionDays} day${retentionDays === 1 ? '' : 's'}`;
+    log(`Registered namespace "${namespace}" (closed tasks kept ${days})`);
   } else {
     log(`Namespace "${namespace}" exists`);
   }

@@ -50,10 +50,15 @@ export interface Cluster {
 /** What cluster.json holds: who runs, where; rewritten whenever a process (re)starts. */
 export interface ClusterState {
   launcher: number;
+  /** When the launcher started, to tell it from a later process that got its PID. */
+  launcherStarted?: string;
   ports: ClusterPorts;
   namespace: string;
   tlsDir?: string;
-  processes: Record<string, { pid?: number; restarts: number; log: string }>;
+  processes: Record<
+    string,
+    { pid?: number; started?: string; stopSignal: string; restarts: number; log: string }
+  >;
 }
 
 /** Variables the cluster sets for its own processes; the caller's are not passed on. */
@@ -69,14 +74,20 @@ const CLUSTER_VARIABLES = [
   'REDIS_URL',
 ];
 
-const isAlive = (pid: number): boolean => {
+/**
+ * When a process started (clock ticks since boot; undefined when none runs with that ID). With
+ * its PID this names a process uniquely: a PID alone may since belong to another.
+ */
+function startTime(pid: number): string | undefined {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
   } catch {
-    return false;
+    return undefined;
   }
-};
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The node command line of an npm script (`node <flags> dist/x.js`), run with this node. */
 function nodeScript(script: string): string[] {
@@ -113,17 +124,25 @@ function logGained(file: string, from: number, text: string): boolean {
   }
 }
 
-/** Stops what a launcher that died outright left running on this DATA_DIR. */
-function stopLeftovers(stateFile: string, log: Log): void {
+/**
+ * Stops what a launcher that died outright left running on this DATA_DIR, as cluster.json names
+ * it: each with its own stop signal (PostgreSQL must end its sessions before a new server can
+ * use its data), then SIGKILL if it is still there after 20 s.
+ */
+async function stopLeftovers(stateFile: string, log: Log): Promise<void> {
   if (!existsSync(stateFile)) return;
   const state = JSON.parse(readFileSync(stateFile, 'utf8')) as ClusterState;
-  if (state.launcher !== process.pid && isAlive(state.launcher)) {
+  if (state.launcher !== process.pid && startTime(state.launcher) === state.launcherStarted) {
     throw new Error(`A cluster already runs on this DATA_DIR (launcher pid ${state.launcher})`);
   }
-  for (const [name, { pid }] of Object.entries(state.processes)) {
-    if (pid && isAlive(pid)) {
-      log(`Stopping ${name} (pid ${pid}), left running by an earlier start`);
-      process.kill(pid, 'SIGKILL');
+  // Newest first: clients before the servers they use.
+  for (const [name, { pid, started, stopSignal }] of Object.entries(state.processes).reverse()) {
+    if (!pid || startTime(pid) !== started) continue;
+    log(`Stopping ${name} (pid ${pid}), left running by an earlier start`);
+    process.kill(pid, stopSignal);
+    for (let waited = 0; startTime(pid) === started; waited += 100) {
+      if (waited === 20_000) process.kill(pid, 'SIGKILL');
+      await sleep(100);
     }
   }
 }
@@ -135,7 +154,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const logs = join(dataDir, 'logs');
   mkdirSync(logs, { recursive: true });
   const stateFile = join(dataDir, 'cluster.json');
-  stopLeftovers(stateFile, log);
+  await stopLeftovers(stateFile, log);
 
   const tlsDir = options.tls ? join(dataDir, 'tls') : undefined;
   if (tlsDir) makeCertificates(tlsDir);
@@ -145,13 +164,20 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const writeState = (): void => {
     const state: ClusterState = {
       launcher: process.pid,
+      launcherStarted: startTime(process.pid),
       ports,
       namespace,
       tlsDir,
       processes: Object.fromEntries(
         services.map((s) => [
           s.spec.name,
-          { pid: s.pid, restarts: s.restarts, log: s.spec.logFile },
+          {
+            pid: s.pid,
+            started: s.pid === undefined ? undefined : startTime(s.pid),
+            stopSignal: s.spec.stopSignal ?? 'SIGTERM',
+            restarts: s.restarts,
+            log: s.spec.logFile,
+          },
         ]),
       ),
     };

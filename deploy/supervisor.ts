@@ -64,8 +64,10 @@ export class Service {
     private readonly onStart: () => void = () => {},
   ) {}
 
+  /** The running process's ID; undefined before its start and once it has exited. */
   get pid(): number | undefined {
-    return this.child?.pid;
+    const child = this.child;
+    return child && child.exitCode === null && child.signalCode === null ? child.pid : undefined;
   }
 
   /** Starts the process and resolves once it is ready; rejects with its last output if not. */

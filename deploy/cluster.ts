@@ -12,7 +12,7 @@
  * instances and workers as with `npm run start:api` and `npm run start:worker`.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { loadConfig } from '../src/config/app-config';
@@ -181,7 +181,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         ]),
       ),
     };
-    writeFileSync(stateFile, `${JSON.stringify(state, null, 2)}\n`);
+    // Written aside and renamed: a reader never sees a half-written file.
+    writeFileSync(`${stateFile}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
+    renameSync(`${stateFile}.tmp`, stateFile);
   };
   const start = async (spec: ServiceSpec): Promise<Service> => {
     const service = new Service(spec, log, writeState);

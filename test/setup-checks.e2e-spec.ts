@@ -35,14 +35,19 @@ const ROUTES: [string, string, unknown][] = [
 ];
 
 /** A worker on `namespace` runs until it stops by itself; its exit code and its error line. */
-async function workerStopsOn(namespace: string): Promise<[number | null, string | undefined]> {
+async function workerStopsOn(
+  namespace: string,
+): Promise<[number | null | undefined, string | undefined]> {
   const worker = startWorkerProcess({
     address: temporalEnv().TEMPORAL_ADDRESS,
     taskQueue: `setup-${randomUUID()}`,
     env: { TEMPORAL_NAMESPACE: namespace, LOG_FORMAT: 'json' },
   });
-  await waitFor('the worker to stop', () => worker.output().includes('worker stopped'), 30_000);
-  const code = await worker.stop();
+  let code: number | null | undefined;
+  void worker.exited.then((exitCode) => (code = exitCode));
+  await waitFor('the worker to stop by itself', () => code !== undefined, 30_000).finally(() =>
+    worker.stop(),
+  );
   const line = worker
     .output()
     .split('\n')

@@ -75,7 +75,11 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
         );
       }
       process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
+      // Shut down in order through the process's signal handler; one that failed so early
+      // that the process has none yet (a missing namespace fails in milliseconds) would die of
+      // the signal instead of exiting 1.
+      if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+      else process.exit(1);
     });
   }
 

@@ -12,6 +12,8 @@ export interface NodeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Crash it (SIGKILL), awaited. */
   kill(): Promise<void>;
+  /** Resolves to the exit code once it has exited, by itself or not. */
+  readonly exited: Promise<number | null>;
   output(): string;
 }
 
@@ -59,6 +61,7 @@ export function startNodeProcess(
       await end('SIGKILL');
     },
     output: () => readFileSync(logFile, 'utf8'),
+    exited: exit,
   };
 }
 

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setUpTemporal } from './temporal-setup';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -158,6 +159,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `The Temporal dev server did not become ready on ${address}` +
         `${exited ? ' (it exited)' : ''}. Its last output (${logFile}):\n${tail(logFile)}`,
     );
+  }
+  // What an operator does with `npm run temporal:setup`; here the server is ours to set up.
+  const connection = await Connection.connect({ address });
+  try {
+    await setUpTemporal(connection, namespace, { retentionDays: 1 });
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    await connection.close();
   }
   return {
     address,

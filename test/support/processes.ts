@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { temporalEnv } from './e2e-env';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -11,6 +12,8 @@ export interface NodeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Crash it (SIGKILL), awaited. */
   kill(): Promise<void>;
+  /** Resolves to the exit code once it has exited, by itself or not. */
+  readonly exited: Promise<number | null>;
   output(): string;
 }
 
@@ -58,12 +61,18 @@ export function startNodeProcess(
       await end('SIGKILL');
     },
     output: () => readFileSync(logFile, 'utf8'),
+    exited: exit,
   };
 }
 
 /** A real worker process polling `taskQueue`. */
-export const startWorkerProcess = (options: { address: string; taskQueue: string }): NodeProcess =>
+export const startWorkerProcess = (options: {
+  address: string;
+  taskQueue: string;
+  env?: Record<string, string>;
+}): NodeProcess =>
   startNodeProcess('worker', {
-    TEMPORAL_ADDRESS: options.address,
+    ...temporalEnv(options.address),
     TEMPORAL_TASK_QUEUE: options.taskQueue,
+    ...options.env,
   });

@@ -28,6 +28,8 @@ module.exports = {
       transform,
       setupFiles: ['reflect-metadata'],
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      // The cluster's own specs run in jest.cluster.config.js (npm run test:cluster).
+      testPathIgnorePatterns: ['/test/cluster/'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
       setupFilesAfterEnv: ['<rootDir>/test/setup/e2e-timeout.ts'],

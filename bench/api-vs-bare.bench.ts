@@ -238,10 +238,15 @@ async function main(): Promise<void> {
 
     const apiResume = async (concurrency: number, id: string) =>
       void (await http(concurrency, 'POST', `/api/v1/tasks/${id}/resume`, undefined, 202));
+    // The API decides a resume from one describe call, then signals.
     const bareResume = async (id: string) => {
-      const handle = client.workflow.getHandle(id);
-      await handle.fetchHistory();
-      await handle.signal(RESUME_SIGNAL, { reason: '', requested_by: BENCH_USER });
+      await client.workflowService.describeWorkflowExecution({
+        namespace: 'default',
+        execution: { workflowId: id },
+      });
+      await client.workflow
+        .getHandle(id)
+        .signal(RESUME_SIGNAL, { reason: '', requested_by: BENCH_USER });
     };
 
     // Warm both sides up (JIT, connection pools) before anything is measured.
@@ -268,7 +273,7 @@ async function main(): Promise<void> {
       processes,
       8,
       [0, 64],
-      async (i) => void (await client.workflow.getHandle(readable[i % 50]).fetchHistory()),
+      async (i) => void (await client.workflow.getHandle(readable[i % 50]).describe()),
     );
     await measure(processes, 8, [0, 16], async () => void (await bareStart('warm', {})));
 

@@ -1,16 +1,19 @@
 /**
- * The processes a benchmark measures: a real Temporal dev server, worker processes and API
- * processes (from dist/, as deployed), each on free loopback ports.
+ * The processes a benchmark measures: a real Temporal (a dev server, or with `--cluster` the
+ * PostgreSQL-backed server of `npm run start:cluster`), worker processes and API processes (from
+ * dist/, as deployed), each on free loopback ports.
  */
 import { Logger } from '@nestjs/common';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DevServer, startDevServer } from '../src/temporal/dev-server';
+import { API_PORT_COUNT, TEMPORAL_PORT_COUNT } from '../deploy/ports';
+import { startCluster } from '../deploy/cluster';
+import { startDevServer } from '../src/temporal/dev-server';
 import { run as createKeys } from '../src/scripts/keys';
 import { resolveTemporalCli } from '../src/temporal/temporal-cli';
 import { ApiClient } from '../test/support/api';
-import { freePort } from '../test/support/ports';
+import { freePort, freePortRange } from '../test/support/ports';
 import { NodeProcess, ROOT, startNodeProcess } from '../test/support/processes';
 import { waitFor } from '../test/support/wait';
 
@@ -20,22 +23,89 @@ export const BENCH_USER = 'bench-user';
 
 export interface Stack {
   temporalAddress: string;
-  server?: DevServer;
+  /** The Temporal server process, whose CPU time the benchmarks report. */
+  server?: { pid: number };
+  /** The dev server's Prometheus endpoint, when the benchmark started one. */
+  metricsUrl?: string;
   stop(): Promise<void>;
 }
 
-/** Uses TEMPORAL_ADDRESS when set, otherwise starts an in-memory dev server. */
-export async function startTemporal(): Promise<Stack> {
+/** `npm run bench -- --cluster` (or BENCH_CLUSTER=1): Temporal as `npm run start:cluster` runs it. */
+export const onCluster = (): boolean =>
+  process.argv.includes('--cluster') || process.env.BENCH_CLUSTER === '1';
+
+/**
+ * The Temporal tier of `npm run start:cluster`, on free ports and fresh data: PostgreSQL 15 and
+ * the Temporal server built from Go modules, set up by `npm run temporal:setup`. No TLS, so that
+ * its figures compare with the dev server's.
+ */
+async function startClusterTemporal(): Promise<Stack> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'task-api-bench-cluster-'));
+  chmodSync(dataDir, 0o755); // PostgreSQL runs as its own user
+  const cluster = await startCluster({
+    port: await freePortRange(API_PORT_COUNT),
+    temporalPort: await freePortRange(TEMPORAL_PORT_COUNT),
+    dataDir,
+    tls: false,
+    namespace: 'default',
+    env: {},
+    temporalOnly: true,
+    log: (line) => console.log(`[cluster] ${line}`),
+  });
+  const server = cluster.services.find((s) => s.spec.name === 'temporal-server');
+  return {
+    temporalAddress: `127.0.0.1:${cluster.ports.temporal}`,
+    server: server?.pid ? { pid: server.pid } : undefined,
+    stop: async () => {
+      await cluster.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Uses TEMPORAL_ADDRESS when set; on the cluster with `--cluster`; otherwise starts an in-memory
+ * dev server.
+ */
+export async function startTemporal(
+  dynamicConfig?: Record<string, string | number | boolean>,
+): Promise<Stack> {
   const external = process.env.TEMPORAL_ADDRESS;
   if (external) return { temporalAddress: external, stop: async () => {} };
+  if (onCluster()) return startClusterTemporal();
   const dir = mkdtempSync(join(tmpdir(), 'task-api-bench-'));
+  const metricsPort = await freePort();
   const server = await startDevServer({
     cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH, new Logger('bench')),
     port: await freePort(),
     namespace: 'default',
     logFile: join(dir, 'temporal-server.log'),
+    metricsPort,
+    dynamicConfig,
   });
-  return { temporalAddress: server.address, server, stop: () => server.stop() };
+  return {
+    temporalAddress: server.address,
+    server,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    stop: () => server.stop(),
+  };
+}
+
+/**
+ * Requests Temporal's frontend has answered so far, by operation, from its Prometheus metrics
+ * (the dev server's `service_requests` counter).
+ */
+export async function temporalRequests(metricsUrl: string): Promise<Map<string, number>> {
+  const text = await (await fetch(metricsUrl)).text();
+  const counts = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('service_requests{') || !line.includes('service_name="frontend"'))
+      continue;
+    const operation = /operation="([^"]+)"/.exec(line)?.[1];
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (operation) counts.set(operation, (counts.get(operation) ?? 0) + value);
+  }
+  return counts;
 }
 
 export function startWorker(temporalAddress: string, taskQueue: string): NodeProcess {
@@ -52,6 +122,7 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
+  env: Record<string, string> = {},
 ): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string }> {
   const port = await freePort();
   const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
@@ -82,6 +153,7 @@ export async function startApi(
       TEMPORAL_TASK_QUEUE: taskQueue,
       // Measured here: what the API adds on top of Temporal, not the rate limiter's refusals.
       RATE_LIMIT_PER_MINUTE: '0',
+      ...env,
     },
     {
       cpus: process.env.BENCH_API_CPUS,

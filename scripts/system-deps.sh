@@ -1,9 +1,18 @@
 #!/usr/bin/env bash
-# System packages the test suite needs, from Debian: Chromium for the Swagger UI test (never a
-# test tool's own browser download) and redis-server for the shared rate-limit test.
+# System packages from Debian, installed with apt-get when missing (quiet when nothing is):
+#   (no argument)  what `npm test` needs: Chromium for the Swagger UI test (never a test tool's
+#                  own browser download) and redis-server for the shared rate-limit test;
+#   cluster        what `npm run start:cluster` and `npm run test:cluster` add: PostgreSQL 15,
+#                  HAProxy and openssl.
 set -euo pipefail
 missing=()
-[ -x /usr/bin/chromium ] || missing+=(chromium)
+if [ "${1:-}" = cluster ]; then
+  [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
+  [ -x /usr/sbin/haproxy ] || missing+=(haproxy)
+  command -v openssl >/dev/null || missing+=(openssl)
+else
+  [ -x /usr/bin/chromium ] || missing+=(chromium)
+fi
 [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 [ ${#missing[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
@@ -12,4 +21,11 @@ if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null; then
 fi
 echo "Installing ${missing[*]} with apt-get" >&2
 apt-get update -qq
+# Their own services (a system-wide PostgreSQL, HAProxy) are not wanted: the cluster runs its
+# own processes. policy-rc.d tells the packages not to start them.
+policy=/usr/sbin/policy-rc.d
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+  trap 'rm -f "$policy"' EXIT
+fi
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null

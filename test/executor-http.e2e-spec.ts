@@ -6,7 +6,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApi } from './support/api';
-import { temporalAddress } from './support/e2e-env';
+import { temporalEnv } from './support/e2e-env';
 import { NodeProcess, startNodeProcess } from './support/processes';
 import { RecordedRequest, RecordingServer, sendJson } from './support/recording-server';
 import { TemporalObserver } from './support/temporal';
@@ -72,7 +72,7 @@ describe('TASK_EXECUTOR=http', () => {
       }
     });
     worker = startNodeProcess('worker', {
-      TEMPORAL_ADDRESS: temporalAddress(),
+      ...temporalEnv(),
       TEMPORAL_TASK_QUEUE: taskQueue,
       TASK_EXECUTOR: 'http',
       EXECUTOR_HTTP_URL: `${service.url}/`,
@@ -270,7 +270,7 @@ describe('TASK_EXECUTOR=http', () => {
   });
 
   it('stops a worker whose configuration misses the URL or the signing secret, naming the variable', async () => {
-    const base = { TEMPORAL_ADDRESS: temporalAddress(), TASK_EXECUTOR: 'http' };
+    const base = { ...temporalEnv(), TASK_EXECUTOR: 'http' };
     const noUrl = startNodeProcess('worker', { ...base, WEBHOOK_SECRET: SECRET });
     const noSecret = startNodeProcess('worker', { ...base, EXECUTOR_HTTP_URL: service.url });
     expect(await noUrl.exited).toBe(1);

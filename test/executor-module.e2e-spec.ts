@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestApi } from './support/api';
-import { temporalAddress } from './support/e2e-env';
+import { temporalEnv } from './support/e2e-env';
 import { NodeProcess, ROOT, startNodeProcess } from './support/processes';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'executors');
@@ -22,13 +22,13 @@ describe('TASK_EXECUTOR=module:<path>', () => {
   beforeAll(async () => {
     workers.push(
       startNodeProcess('worker', {
-        TEMPORAL_ADDRESS: temporalAddress(),
+        ...temporalEnv(),
         TEMPORAL_TASK_QUEUE: checklistQueue,
         TASK_EXECUTOR: `module:${join(FIXTURES, 'checklist-executor.mjs')}`,
       }),
       // A path relative to the worker's working directory (the repository here).
       startNodeProcess('worker', {
-        TEMPORAL_ADDRESS: temporalAddress(),
+        ...temporalEnv(),
         TEMPORAL_TASK_QUEUE: compiledQueue,
         TASK_EXECUTOR: 'module:test/fixtures/executors/compiled-class-executor.cjs',
       }),
@@ -91,7 +91,7 @@ describe('TASK_EXECUTOR=module:<path>', () => {
     const notOne = join(FIXTURES, 'not-an-executor.cjs');
     const start = (path: string) =>
       startNodeProcess('worker', {
-        TEMPORAL_ADDRESS: temporalAddress(),
+        ...temporalEnv(),
         TEMPORAL_TASK_QUEUE: `module-executor-${randomUUID()}`,
         TASK_EXECUTOR: `module:${path}`,
       });

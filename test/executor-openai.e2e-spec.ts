@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { TestApi } from './support/api';
 import { ChatCompletionsStandIn, Script } from './support/chat-completions-stand-in';
-import { temporalAddress } from './support/e2e-env';
+import { temporalEnv } from './support/e2e-env';
 import { KEYS } from './support/keys';
 import { NodeProcess, startNodeProcess } from './support/processes';
 import type { RecordedRequest } from './support/recording-server';
@@ -112,7 +112,7 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
       script(() => standIn),
     );
     worker = startNodeProcess('worker', {
-      TEMPORAL_ADDRESS: temporalAddress(),
+      ...temporalEnv(),
       TEMPORAL_TASK_QUEUE: taskQueue,
       TASK_EXECUTOR: 'openai',
       OPENAI_BASE_URL: standIn.baseUrl,
@@ -366,7 +366,7 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
   });
 
   it('stops a worker without OPENAI_API_KEY or OPENAI_MODEL, naming the variable', async () => {
-    const base = { TEMPORAL_ADDRESS: temporalAddress(), TASK_EXECUTOR: 'openai' };
+    const base = { ...temporalEnv(), TASK_EXECUTOR: 'openai' };
     const noKey = startNodeProcess('worker', { ...base, OPENAI_MODEL: 'm' });
     const noModel = startNodeProcess('worker', { ...base, OPENAI_API_KEY: API_KEY });
     expect(await noKey.exited).toBe(1);

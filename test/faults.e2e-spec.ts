@@ -15,25 +15,8 @@ import { temporalAddress } from './support/e2e-env';
 import { freePort } from './support/ports';
 import { NodeProcess, startNodeProcess, startWorkerProcess } from './support/processes';
 import { SseStream } from './support/sse';
-import { TemporalObserver, scheduledSteps } from './support/temporal';
+import { TemporalObserver, expectEachStepCompletedOnce } from './support/temporal';
 import { waitFor } from './support/wait';
-
-/** Each step scheduled once and completed once: what "ran exactly once" means to the workflow. */
-async function expectEachStepCompletedOnce(
-  temporal: TemporalObserver,
-  taskId: string,
-  steps: number,
-) {
-  const events = await temporal.history(taskId);
-  const scheduled = scheduledSteps(events);
-  expect(scheduled.map((s) => s.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
-  const completed = events.filter((e) =>
-    scheduled.some(
-      (s) => s.eventId === Number(e.activityTaskCompletedEventAttributes?.scheduledEventId),
-    ),
-  );
-  expect(completed).toHaveLength(steps);
-}
 
 describe('a worker killed with SIGKILL', () => {
   const taskQueue = `faults-${randomUUID()}`;

@@ -7,6 +7,7 @@ import { TestApi } from './support/api';
 import { SseStream } from './support/sse';
 import { TemporalObserver } from './support/temporal';
 import { KEYS } from './support/keys';
+import { startRedis } from './support/redis';
 import { waitFor } from './support/wait';
 
 const TASKS = Number(process.env.SOAK_TASKS ?? 40);
@@ -43,16 +44,21 @@ interface Driven {
 }
 
 describe(`soak: ${TASKS} tasks, random commands, two API instances (seed ${SEED})`, () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
   let apis: TestApi[];
   let temporal: TemporalObserver;
 
   beforeAll(async () => {
-    apis = [await TestApi.start(), await TestApi.start()];
+    // Two instances share their decisions through Redis, as deployed.
+    redis = await startRedis();
+    const env = { REDIS_URL: redis.url };
+    apis = [await TestApi.start({ env }), await TestApi.start({ env })];
     temporal = await TemporalObserver.connect();
   });
   afterAll(async () => {
     await Promise.all(apis.map((a) => a.close()));
     await temporal.close();
+    await redis.stop();
   });
 
   it('ends every task as its accepted commands imply, with no 5xx and no event gap', async () => {

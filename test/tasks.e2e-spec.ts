@@ -36,6 +36,9 @@ describe('task API', () => {
       });
       expect(res.headers.get('x-workflow-id')).toBe(res.body.task_id);
       expect(res.headers.get('x-session-id')).toBe('session-42');
+      // The time Temporal started the task, as the status answers it, not the API's clock.
+      const status = await api.request('GET', `/api/v1/tasks/${res.body.task_id}`);
+      expect(status.body.created_at).toBe(res.body.created_at);
     });
 
     it('generates a session ID when none is given', async () => {

@@ -93,9 +93,37 @@ describe('HttpErrorFilter', () => {
     });
     expect(JSON.stringify(body)).not.toContain('secret');
     expect(logged).toHaveBeenCalledWith(
-      `Unhandled error ${(body as { error_id: string }).error_id}`,
+      `Unhandled error ${(body as { error_id: string }).error_id}: TypeError: secret internals at /srv/app.js:12`,
       expect.stringContaining('secret internals'),
     );
     logged.mockRestore();
+  });
+
+  it('logs the cause a Temporal error wraps, on the same line as the error id', () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const grpc = Object.assign(new Error('3 INVALID_ARGUMENT: bad request'), { code: 3 });
+    const err = new Error('Failed to start Workflow', { cause: grpc });
+    err.name = 'ServiceError';
+    const { body } = respond(err);
+
+    expect(logged).toHaveBeenCalledWith(
+      `Unhandled error ${(body as { error_id: string }).error_id}: ServiceError: Failed to start Workflow <- Error: 3 INVALID_ARGUMENT: bad request`,
+      expect.any(String),
+    );
+    logged.mockRestore();
+  });
+
+  it('logs why the task service is unavailable once per cause, not once per request', () => {
+    const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const filter = new HttpErrorFilter();
+    const cause = Object.assign(new Error('14 UNAVAILABLE: No connection established'), {
+      code: 14,
+    });
+    for (let i = 0; i < 3; i++) filter.toResponse(new TaskServiceUnavailableError({ cause }));
+
+    expect(warned.mock.calls).toEqual([
+      ['Task service unavailable: Error: 14 UNAVAILABLE: No connection established'],
+    ]);
+    warned.mockRestore();
   });
 });

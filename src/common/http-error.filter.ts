@@ -10,6 +10,10 @@ import {
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
 import { DomainError, DomainErrorCode } from './domain-error';
+import { describeError } from './error-chain';
+
+/** The same cause of a 503 is logged at most once in this long (an outage would flood logs). */
+const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
 
 export interface ErrorResponse {
   status: number;
@@ -125,8 +129,12 @@ export class HttpErrorFilter implements ExceptionFilter {
     response.status(status).json(body);
   }
 
+  /** When each cause of a 503 was last logged. */
+  private readonly unavailableLogged = new Map<string, number>();
+
   toResponse(exception: unknown): ErrorResponse {
     if (exception instanceof DomainError) {
+      if (exception.code === 'TASK_SERVICE_UNAVAILABLE') this.logUnavailable(exception);
       const entry = DOMAIN_ERRORS[exception.code];
       return { status: entry.status, body: entry.body(exception) };
     }
@@ -138,12 +146,22 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const errorId = randomUUID();
     this.logger.error(
-      `Unhandled error ${errorId}`,
+      `Unhandled error ${errorId}: ${describeError(exception)}`,
       exception instanceof Error ? exception.stack : String(exception),
     );
     return {
       status: HttpStatus.INTERNAL_SERVER_ERROR,
       body: { error: 'Internal server error', error_id: errorId },
     };
+  }
+
+  /** Operators see why Temporal could not serve: unreachable, or a set-up step missing. */
+  private logUnavailable(error: DomainError): void {
+    const line = describeError(error.cause ?? error);
+    const now = Date.now();
+    if (now - (this.unavailableLogged.get(line) ?? 0) < UNAVAILABLE_LOG_INTERVAL_MS) return;
+    if (this.unavailableLogged.size >= 100) this.unavailableLogged.clear();
+    this.unavailableLogged.set(line, now);
+    this.logger.warn(`Task service unavailable: ${line}`);
   }
 }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
-import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
+import { TemporalReadiness } from '../temporal/temporal-readiness';
 
 const READINESS_TIMEOUT_MS = 2000;
 
@@ -15,7 +15,7 @@ const READINESS_TIMEOUT_MS = 2000;
 @Controller()
 @Public()
 export class HealthController {
-  constructor(private readonly workflows: TaskWorkflowGateway) {}
+  constructor(private readonly temporal: TemporalReadiness) {}
 
   @Get('health')
   @ApiOperation({ operationId: 'health', summary: 'The process is running' })
@@ -25,16 +25,27 @@ export class HealthController {
   }
 
   @Get('readiness')
-  @ApiOperation({ operationId: 'readiness', summary: 'Temporal is reachable' })
+  @ApiOperation({
+    operationId: 'readiness',
+    summary: 'Temporal is reachable and set up for tasks',
+    description:
+      'Not ready while Temporal cannot be reached (`temporal: failed`), or while it answers but ' +
+      'the namespace or the task search attributes are missing (`namespace` or ' +
+      '`search_attributes: missing`, with a `message` naming the set-up command).',
+  })
   @ApiOkResponse({ schema: { example: { status: 'ready', checks: { temporal: 'ok' } } } })
   @ApiServiceUnavailableResponse({
     schema: { example: { status: 'not ready', checks: { temporal: 'failed' } } },
   })
   async readiness(@Res({ passthrough: true }) res: Response): Promise<object> {
-    if (await this.workflows.isReachable(READINESS_TIMEOUT_MS)) {
-      return { status: 'ready', checks: { temporal: 'ok' } };
-    }
+    const report = await this.temporal.check(READINESS_TIMEOUT_MS);
+    if (report.ready) return { status: 'ready', checks: { temporal: 'ok' } };
     res.status(HttpStatus.SERVICE_UNAVAILABLE);
-    return { status: 'not ready', checks: { temporal: 'failed' } };
+    if (!report.reachable) return { status: 'not ready', checks: { temporal: 'failed' } };
+    const checks =
+      report.missing.missing === 'namespace'
+        ? { temporal: 'ok', namespace: 'missing' }
+        : { temporal: 'ok', namespace: 'ok', search_attributes: 'missing' };
+    return { status: 'not ready', checks, message: report.missing.message };
   }
 }

@@ -24,13 +24,6 @@ export const DECISION_TTL_MS = 10 * 60_000;
  */
 export abstract class DecisionLedger {
   /**
-   * Whether every API instance records its decisions here. When not, another instance's
-   * decision may sit unwritten in Temporal unbeknown to this one, and readers wait for the
-   * workflow task holding it back to end.
-   */
-  abstract readonly shared: boolean;
-
-  /**
    * Runs `decide` while no other decision on the same task runs, in this process or in any
    * other that shares this ledger. `decide` gets the last recorded decision, and returns its
    * value and the decision to record (none when it sent nothing).
@@ -46,7 +39,6 @@ export abstract class DecisionLedger {
 
 /** One process's decisions: exact for a single API instance. */
 export class MemoryDecisionLedger extends DecisionLedger {
-  readonly shared: boolean = false;
   private readonly serial = new KeyedSerializer();
   private readonly decisions = new Map<string, { decision: RecentDecision; expiresAt: number }>();
 

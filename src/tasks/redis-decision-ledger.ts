@@ -36,7 +36,6 @@ const decisionKey = (taskId: string) => `task-api:decision:${taskId}`;
  * outage is logged): exact within the instance, as without REDIS_URL, and never unavailable.
  */
 export class RedisDecisionLedger extends DecisionLedger {
-  readonly shared = true;
   private readonly local = new MemoryDecisionLedger();
   private readonly outage = new OutageWarning(
     new Logger(RedisDecisionLedger.name),

@@ -31,11 +31,6 @@ const paused = {
   version: 1,
 };
 
-/** Decisions every instance shares, as with Redis: readers never wait. */
-class SharedLedger extends MemoryDecisionLedger {
-  override readonly shared = true;
-}
-
 /** A task a worker has run for a while: `n` completed workflow tasks, then `last` recorded. */
 function longRunning(n: number): FakeHistory {
   const history = new FakeHistory();
@@ -85,6 +80,21 @@ describe('TaskReader', () => {
     expect(task.updatedAt.toISOString()).toBe(pause.requested_at);
   });
 
+  it('answers from the decision ledger without reading history when it is at least as new as the memo', async () => {
+    const history = longRunning(1000);
+    history.signal(PAUSE_SIGNAL, pause);
+    history.add({ workflowTaskScheduledEventAttributes: {} });
+    history.pending = 'scheduled';
+    const ledger = new MemoryDecisionLedger();
+    ledger.record(TASK_ID, { runId: 'run-1', control: paused, decidedAt: pause.requested_at });
+    const temporal = fakeGateway(history);
+
+    const task = await new TaskReader(temporal.gateway, ledger).current(acme, TASK_ID);
+
+    expect(temporal.calls).toEqual(['describe']);
+    expect(task.control).toEqual(paused);
+  });
+
   it('reads back to the start of a task no worker has run, folding every signal since', async () => {
     const history = new FakeHistory();
     history.signal(PAUSE_SIGNAL, pause).signal(RESUME_SIGNAL, resume).signal(PAUSE_SIGNAL, pause);
@@ -104,7 +114,7 @@ describe('TaskReader', () => {
     history.add({ workflowTaskScheduledEventAttributes: {} });
     history.add({ workflowTaskStartedEventAttributes: {} });
     history.pending = 'started';
-    const ledger = new SharedLedger();
+    const ledger = new MemoryDecisionLedger();
     const reader = new TaskReader(fakeGateway(history).gateway, ledger);
 
     // The pause signal is buffered: nothing in history or memo shows it yet.
@@ -123,30 +133,6 @@ describe('TaskReader', () => {
     history.add({ workflowTaskStartedEventAttributes: {} });
     history.pending = 'started';
     expect((await reader.current(acme, TASK_ID)).control).toEqual(resumed);
-  });
-
-  it("waits for the workflow task in flight to end when another instance's decision may be held back", async () => {
-    const history = longRunning(3);
-    history.add({ workflowTaskScheduledEventAttributes: {} });
-    history.add({ workflowTaskStartedEventAttributes: {} });
-    history.pending = 'started';
-    const temporal = fakeGateway(history);
-    const reader = new TaskReader(temporal.gateway, new MemoryDecisionLedger());
-
-    // Another instance's pause was buffered; the workflow task ends two describes later.
-    let describes = 0;
-    const describe = temporal.gateway.describe.bind(temporal.gateway);
-    temporal.gateway.describe = (...args) => {
-      if (++describes === 3) {
-        history.workflowTask({ control: paused, progress, updatedAt: pause.requested_at });
-      }
-      return describe(...args);
-    };
-
-    const task = await reader.current(acme, TASK_ID);
-
-    expect(task.control).toEqual(paused);
-    expect(temporal.calls.filter((c) => c === 'describe')).toHaveLength(3);
   });
 
   it('reads a closed task once, then answers it from one describe call', async () => {

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { Principal } from '../auth/principal';
 import {
   TaskWorkflowGateway,
@@ -24,9 +23,6 @@ function afterLastCompletedTask(tail: readonly HistoryEvent[]): readonly History
   return tail;
 }
 
-/** Longest wait for a workflow task in flight to end: Temporal's task timeout is 10 s. */
-const SETTLE_TIMEOUT_MS = 11_000;
-
 const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
   events.some(isWorkflowTaskCompleted);
 
@@ -36,16 +32,17 @@ const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
  * - One describe call gives the memo, where the workflow keeps its state as of its last
  *   completed workflow task, and whether a workflow task is outstanding. With none, every event
  *   written has been processed, so the memo is the whole truth (the common case).
- * - With one outstanding, or once the task is closed, the events after the last completed task
- *   are read backwards from the end (a handful) and folded on top: signals Temporal accepted
- *   that no worker has applied yet, and the close.
- * - While a worker holds a workflow task, Temporal keeps new signals unwritten. The decision
- *   ledger has the decisions this deployment made meanwhile; a newer one than Temporal shows
- *   wins. A ledger of this instance alone cannot know another instance's decision: then the
- *   read waits for that workflow task to end (milliseconds with a healthy worker) and reads
- *   again. With a shared ledger (Redis) no read ever waits.
+ * - With one outstanding, some control signals may not be in the memo yet: written to the
+ *   history but not yet processed, or (while a worker holds a workflow task) still held back
+ *   by Temporal, unwritten. The decision ledger has every decision this deployment made (all
+ *   instances with REDIS_URL; this one's without): when it holds one at least as new as the
+ *   memo, it is the latest control state. Otherwise the events after the last completed
+ *   workflow task are read backwards from the end (a handful) and folded on top.
+ * - Once the task is closed, the same few events give the close; a closed run never changes,
+ *   so its snapshot is kept and later reads cost the describe call only.
  *
- * A closed run never changes: its snapshot is kept and then costs the describe call only.
+ * No read waits for a workflow task to end. Signals sent to the workflow by other clients than
+ * this API are seen once the workflow has processed them.
  */
 @Injectable()
 export class TaskReader {
@@ -75,75 +72,50 @@ export class TaskReader {
     taskId: string,
     recent: () => Promise<RecentDecision | undefined>,
   ): Promise<TaskSnapshot> {
-    let described = await this.workflows.describe(taskId);
-    let task =
+    const described = await this.workflows.describe(taskId);
+    const task =
       (!described.open && this.closed.get(taskId, described.runId)) ||
       (await this.fromTemporal(taskId, described, recent));
-    if (task === 'unsettled') {
-      // Only the workflow task in flight now can hold back a signal sent before this read;
-      // once it has ended, what Temporal shows includes it.
-      described = await this.workflowTaskEnded(taskId, described);
-      task = await this.fromTemporal(taskId, described, recent, false);
-    }
-    if (task === 'unsettled' || task?.tenantId !== principal.tenantId) {
-      throw new TaskNotFoundError();
-    }
+    if (task?.tenantId !== principal.tenantId) throw new TaskNotFoundError();
     return task;
   }
 
-  /**
-   * Describes the task until the workflow task in flight in `described` has ended: milliseconds
-   * with a healthy worker; at worst Temporal's workflow task timeout (10 s) when the worker died.
-   */
-  private async workflowTaskEnded(
-    taskId: string,
-    described: WorkflowDescription,
-  ): Promise<WorkflowDescription> {
-    const giveUpAt = Date.now() + SETTLE_TIMEOUT_MS;
-    for (let attempt = 0; ; attempt++) {
-      await sleep(Math.min(5 * 2 ** attempt, 100));
-      const now = await this.workflows.describe(taskId);
-      if (
-        now.runId !== described.runId ||
-        now.pendingWorkflowTask !== 'started' ||
-        now.pendingWorkflowTaskId !== described.pendingWorkflowTaskId ||
-        Date.now() > giveUpAt
-      ) {
-        return now;
-      }
-    }
-  }
-
-  /**
-   * The task as Temporal shows it; 'unsettled' when a workflow task in flight may hold back a
-   * signal from an instance this one does not share decisions with (and `settle` allows waiting).
-   */
+  /** The task as Temporal and the decision ledger show it; undefined for a foreign workflow. */
   private async fromTemporal(
     taskId: string,
     described: WorkflowDescription,
     recent: () => Promise<RecentDecision | undefined>,
-    settle = true,
-  ): Promise<TaskSnapshot | undefined | 'unsettled'> {
+  ): Promise<TaskSnapshot | undefined> {
     const { runId, open, memo, startTime, pendingWorkflowTask } = described;
-    let task = snapshotFromMemo(taskId, runId, memo, startTime);
+    const task = snapshotFromMemo(taskId, runId, memo, startTime);
     if (!task) return undefined;
     if (pendingWorkflowTask === 'started') task.started = true;
-    if (!open || pendingWorkflowTask !== 'none') {
-      const tail = await this.workflows.readBackwards(taskId, runId, reachesBackToCompletedTask);
-      const fold = new TaskHistoryFold(taskId, runId, task);
-      for (const event of afterLastCompletedTask(tail)) fold.apply(event);
-      task = fold.snapshot!;
+    if (!open) {
+      const closed = await this.withTail(task);
+      this.closed.set(taskId, closed);
+      return closed;
     }
-    if (open && pendingWorkflowTask === 'started') {
-      const decision = await recent();
-      if (decision?.runId === runId && decision.control.version > task.control.version) {
-        task.control = decision.control;
-        task.updatedAt = new Date(decision.decidedAt);
-      } else if (settle && !this.ledger.shared) {
-        return 'unsettled';
-      }
+    if (pendingWorkflowTask === 'none') return task;
+    // Signals Temporal accepted that the workflow has not applied yet. This deployment's own
+    // decisions are in the ledger, written by now or still held back by a worker; without a
+    // decision at least as new as the memo, read them from the history.
+    const decision = await recent();
+    if (decision?.runId !== runId || decision.control.version < task.control.version) {
+      return this.withTail(task);
     }
-    if (!open) this.closed.set(taskId, task);
+    if (decision.control.version > task.control.version) {
+      task.control = decision.control;
+      task.updatedAt = new Date(decision.decidedAt);
+    }
     return task;
+  }
+
+  /** The task with the events after the workflow's last completed task folded on top. */
+  private async withTail(task: TaskSnapshot): Promise<TaskSnapshot> {
+    const { taskId, runId } = task;
+    const tail = await this.workflows.readBackwards(taskId, runId, reachesBackToCompletedTask);
+    const fold = new TaskHistoryFold(taskId, runId, task);
+    for (const event of afterLastCompletedTask(tail)) fold.apply(event);
+    return fold.snapshot!;
   }
 }

@@ -172,12 +172,9 @@ export class TasksService {
     };
     const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
     if (started) {
-      // A replay answers with Temporal's start time (below), so the first answer must too.
-      const createdAt =
-        idempotencyKey === undefined
-          ? new Date()
-          : (await this.workflows.describe(taskId)).startTime;
-      return { taskId, sessionId, createdAt };
+      // Temporal's start time, as GET, the list and an idempotent replay answer it: the start
+      // call does not return it, so one describe call asks.
+      return { taskId, sessionId, createdAt: (await this.workflows.describe(taskId)).startTime };
     }
 
     // A random UUID never collides; a derived ID exists when the key was used before (or by a

@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { ChildProcess, spawn } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { setUpTemporal } from './temporal-setup';
 
 export interface DevServerOptions {
   cliPath: string;
@@ -16,6 +17,8 @@ export interface DevServerOptions {
   /** Holds the server's PID, so a later start can stop a server an earlier crash left behind. */
   pidFile?: string;
   readyTimeoutMs?: number;
+  /** Where Prometheus metrics are served (`/metrics`); a random port when omitted. */
+  metricsPort?: number;
   /** More dynamic config, e.g. `{ 'frontend.namespaceCount': 40 }`. */
   dynamicConfig?: Record<string, string | number | boolean>;
 }
@@ -114,6 +117,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       '--dynamic-config-value',
       `${key}=${JSON.stringify(value)}`,
     ]),
+    ...(options.metricsPort === undefined ? [] : ['--metrics-port', String(options.metricsPort)]),
     ...(uiPort === undefined ? ['--headless'] : ['--ui-port', String(uiPort)]),
     ...(dbFile ? ['--db-filename', dbFile] : []),
   ];
@@ -155,6 +159,16 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       `The Temporal dev server did not become ready on ${address}` +
         `${exited ? ' (it exited)' : ''}. Its last output (${logFile}):\n${tail(logFile)}`,
     );
+  }
+  // What an operator does with `npm run temporal:setup`; here the server is ours to set up.
+  const connection = await Connection.connect({ address });
+  try {
+    await setUpTemporal(connection, namespace, { retentionDays: 1 });
+  } catch (err) {
+    await stop();
+    throw err;
+  } finally {
+    await connection.close();
   }
   return {
     address,

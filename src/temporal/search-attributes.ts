@@ -1,60 +1,53 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { Client } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { AppConfig } from '../config/app-config';
-import { SEARCH_ATTRIBUTES } from '../workflows/contract';
+import { isUnknownTaskSearchAttribute } from './grpc-errors';
+import { findMissingSetup } from './temporal-setup';
 
-const KEYWORD = temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD;
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-type OperatorService = Pick<
-  temporal.api.operatorservice.v1.OperatorService,
-  'listSearchAttributes' | 'addSearchAttributes'
->;
-
-/** Registers the task search attributes that the namespace lacks (all are keywords). */
-export async function registerSearchAttributes(
-  operator: OperatorService,
-  namespace: string,
-): Promise<string[]> {
-  const { customAttributes } = await operator.listSearchAttributes({ namespace });
-  const missing = SEARCH_ATTRIBUTES.map((a) => a.name).filter((name) => !customAttributes?.[name]);
-  if (missing.length > 0) {
-    await operator.addSearchAttributes({
-      namespace,
-      searchAttributes: Object.fromEntries(missing.map((name) => [name, KEYWORD])),
-    });
+/**
+ * Runs `fn`, again while Temporal refuses a task search attribute as unknown, until `deadline`.
+ * Called only once the attributes are known to be registered: a cluster then still refuses them
+ * for a moment, until the namespace caches of all its services have refreshed (measured:
+ * 0.3–2.2 s), and no request may fail for that.
+ */
+export async function whileSearchAttributesPropagate<T>(
+  fn: () => Promise<T>,
+  deadline: number,
+): Promise<T> {
+  for (let delay = 50; ; delay = Math.min(delay * 2, 500)) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isUnknownTaskSearchAttribute(err) || Date.now() + delay >= deadline) throw err;
+      await sleep(delay);
+    }
   }
-  return missing;
 }
 
 /**
- * Starting a task sets search attributes, which Temporal rejects until they are registered.
- * Registration happens once, on first need, so the API starts (and reports not ready) while
- * Temporal is down; a failure is retried by the next caller.
+ * Starting a task sets search attributes, which Temporal rejects unless an operator registered
+ * them (`npm run temporal:setup`). Checked once, on first need, so the API starts (and reports
+ * not ready) while Temporal is down or not set up; a failed check is repeated by the next caller.
  */
 @Injectable()
 export class SearchAttributes {
-  private readonly logger = new Logger(SearchAttributes.name);
-  private registered?: Promise<void>;
+  private ready?: Promise<void>;
 
   constructor(
     private readonly client: Client,
     private readonly config: AppConfig,
   ) {}
 
-  ensureRegistered(): Promise<void> {
-    this.registered ??= registerSearchAttributes(
-      this.client.connection.operatorService,
-      this.config.temporal.namespace,
-    ).then(
-      (added) => {
-        if (added.length) this.logger.log(`Registered search attributes: ${added.join(', ')}`);
-      },
-      (err: unknown) => {
-        this.registered = undefined;
-        throw err;
+  /** Resolves once the namespace and the attributes exist; throws `TemporalSetupError` if not. */
+  ensureReady(): Promise<void> {
+    this.ready ??= findMissingSetup(this.client.connection, this.config.temporal.namespace).then(
+      (missing) => {
+        if (missing) throw missing;
       },
     );
-    return this.registered;
+    this.ready.catch(() => (this.ready = undefined));
+    return this.ready;
   }
 }

@@ -10,13 +10,17 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
+import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
-import { registerSearchAttributes } from './search-attributes';
+import { grpcCode } from './grpc-errors';
+import { findMissingSetup } from './temporal-setup';
+import { TemporalSetupError } from './temporal-setup-error';
 
 export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
 
 const RECONNECT_DELAY_MS = 2000;
+const UNAVAILABLE = 14;
 
 const sleep = (ms: number, signal: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -73,9 +77,19 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   onApplicationBootstrap(): void {
     this.running = this.run().catch((err: unknown) => {
       // A worker that stopped on its own is fatal: exit so a supervisor can restart it.
-      this.logger.error('Worker stopped unexpectedly', err instanceof Error ? err.stack : err);
+      if (err instanceof TemporalSetupError) this.logger.error(`${err.message}; worker stopped`);
+      else {
+        this.logger.error(
+          `Worker stopped unexpectedly: ${describeError(err)}`,
+          err instanceof Error ? err.stack : undefined,
+        );
+      }
       process.exitCode = 1;
-      process.kill(process.pid, 'SIGTERM');
+      // Shut down in order through the process's signal handler; one that failed so early
+      // that the process has none yet (a missing namespace fails in milliseconds) would die of
+      // the signal instead of exiting 1.
+      if (process.listenerCount('SIGTERM') > 0) process.kill(process.pid, 'SIGTERM');
+      else process.exit(1);
     });
   }
 
@@ -83,8 +97,8 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const { address, namespace, taskQueue } = this.config.temporal;
     this.connection = await this.connect();
     if (!this.connection) return;
-    // The workflow sets TaskStatus, which Temporal rejects until it is registered.
-    await registerSearchAttributes(this.connection.operatorService, namespace);
+    // The workflow sets TaskStatus, which Temporal rejects unless it is registered.
+    if (!(await this.checkSetUp(this.connection))) return;
     this.worker = await Worker.create({
       connection: this.connection,
       namespace,
@@ -117,6 +131,26 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
         this.logger.warn(`Temporal unreachable (${(err as Error).message}); retrying`);
         await sleep(RECONNECT_DELAY_MS, this.stopping.signal);
         if (this.stopping.signal.aborted) return undefined;
+      }
+    }
+  }
+
+  /**
+   * Throws `TemporalSetupError` when the namespace or the task search attributes are missing:
+   * no retry fixes that. Waits while Temporal is unreachable; false once shutdown began.
+   */
+  private async checkSetUp(connection: NativeConnection): Promise<boolean> {
+    for (;;) {
+      try {
+        const missing = await findMissingSetup(connection, this.config.temporal.namespace);
+        if (missing) throw missing;
+        return true;
+      } catch (err) {
+        if (this.stopping.signal.aborted) return false;
+        if (grpcCode(err) !== UNAVAILABLE) throw err;
+        this.logger.warn(`Temporal unavailable (${describeError(err)}); retrying`);
+        await sleep(RECONNECT_DELAY_MS, this.stopping.signal);
+        if (this.stopping.signal.aborted) return false;
       }
     }
   }

@@ -21,7 +21,7 @@ import {
 } from '../workflows/contract';
 import { TaskServiceUnavailableError } from '../tasks/errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
-import { SearchAttributes } from './search-attributes';
+import { SearchAttributes, whileSearchAttributesPropagate } from './search-attributes';
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
@@ -57,8 +57,6 @@ export interface WorkflowDescription {
   /** The ID of the last event written (events are numbered from 1 without gaps). */
   historyLength: number;
   pendingWorkflowTask: PendingWorkflowTask;
-  /** Tells one outstanding workflow task from the next: when it was scheduled and started. */
-  pendingWorkflowTaskId?: string;
 }
 
 /** An activity of a run that has not ended, with what its last heartbeat said. */
@@ -99,7 +97,7 @@ export class TaskWorkflowGateway {
     record: { memo: Record<string, unknown>; searchAttributes: SearchAttributePair[] },
   ): Promise<boolean> {
     try {
-      await this.call(() => this.searchAttributes.ensureRegistered());
+      await this.call(() => this.searchAttributes.ensureReady());
       await this.call(() =>
         this.client.workflow.start(TASK_WORKFLOW_TYPE, {
           workflowId,
@@ -142,13 +140,6 @@ export class TaskWorkflowGateway {
         : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
           ? 'started'
           : 'scheduled',
-      pendingWorkflowTaskId: pendingWorkflowTask
-        ? [
-            timestamp(pendingWorkflowTask.scheduledTime)?.getTime(),
-            timestamp(pendingWorkflowTask.startedTime)?.getTime(),
-            pendingWorkflowTask.attempt,
-          ].join('/')
-        : undefined,
     };
   }
 
@@ -295,23 +286,11 @@ export class TaskWorkflowGateway {
     await this.call(() => handle.cancel());
   }
 
-  /** Whether Temporal answers for our namespace within the timeout. */
-  async isReachable(timeoutMs: number): Promise<boolean> {
-    try {
-      await this.client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        this.client.workflowService.describeNamespace({
-          namespace: this.config.temporal.namespace,
-        }),
-      );
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   private async call<T>(fn: () => Promise<T>, deadline = Date.now() + CALL_TIMEOUT_MS): Promise<T> {
     try {
-      return await this.client.connection.withDeadline(deadline, fn);
+      return await this.client.connection.withDeadline(deadline, () =>
+        whileSearchAttributesPropagate(fn, deadline),
+      );
     } catch (err) {
       throw translateTemporalError(err);
     }

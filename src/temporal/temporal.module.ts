@@ -9,6 +9,7 @@ import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
+import { TemporalReadiness } from './temporal-readiness';
 import { TraceClientInterceptor } from './trace-interceptor';
 
 /** Closes the client's connection when the application shuts down. */
@@ -47,7 +48,8 @@ class TemporalClientCloser implements OnApplicationShutdown {
     TemporalClientCloser,
     SearchAttributes,
     TaskWorkflowGateway,
+    TemporalReadiness,
   ],
-  exports: [TaskWorkflowGateway],
+  exports: [TaskWorkflowGateway, TemporalReadiness],
 })
 export class TemporalModule {}

@@ -2,7 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import { AppModule } from '../../src/app.module';
 import { loadConfig } from '../../src/config/app-config';
 import { createHttpApp } from '../../src/http-app';
-import { E2E_TASK_QUEUE, temporalAddress } from './e2e-env';
+import { E2E_TASK_QUEUE, clusterApiUrl, temporalEnv } from './e2e-env';
 import { KEYS, writeKeysFile } from './keys';
 import { waitFor } from './wait';
 
@@ -86,10 +86,14 @@ export class ApiClient {
   }
 }
 
-/** An API started in this process (the production HTTP pipeline) and a client for it. */
+/**
+ * An API started in this process (the production HTTP pipeline) and a client for it; or, in
+ * `npm run test:cluster`, the cluster's API instances behind their load balancer, whenever the
+ * test asks for nothing they were not started with.
+ */
 export class TestApi extends ApiClient {
   private constructor(
-    private readonly app: INestApplication,
+    private readonly app: INestApplication | undefined,
     baseUrl: string,
     defaultKey: string,
   ) {
@@ -107,9 +111,13 @@ export class TestApi extends ApiClient {
       env?: Record<string, string>;
     } = {},
   ): Promise<TestApi> {
+    const cluster = clusterApiUrl();
+    if (cluster && Object.keys(options).length === 0) {
+      return new TestApi(undefined, cluster, KEYS.acmeWriter);
+    }
     const config = loadConfig({
       NODE_ENV: 'test',
-      TEMPORAL_ADDRESS: options.temporalAddress ?? temporalAddress(),
+      ...temporalEnv(options.temporalAddress),
       TEMPORAL_TASK_QUEUE: options.taskQueue ?? E2E_TASK_QUEUE,
       API_KEYS_FILE: options.apiKeysFile ?? writeKeysFile(),
       RATE_LIMIT_PER_MINUTE: '0',
@@ -122,6 +130,6 @@ export class TestApi extends ApiClient {
   }
 
   async close(): Promise<void> {
-    await this.app.close();
+    await this.app?.close();
   }
 }

@@ -2,6 +2,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, readFileSync, closeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { temporalEnv } from './e2e-env';
 
 export const ROOT = resolve(__dirname, '..', '..');
 
@@ -11,9 +12,9 @@ export interface NodeProcess {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
   /** Crash it (SIGKILL), awaited. */
   kill(): Promise<void>;
-  output(): string;
-  /** Resolves to the exit code once the process has exited by itself or been stopped. */
+  /** Resolves to the exit code once it has exited, by itself or not. */
   readonly exited: Promise<number | null>;
+  output(): string;
 }
 
 export interface NodeProcessOptions {
@@ -65,8 +66,13 @@ export function startNodeProcess(
 }
 
 /** A real worker process polling `taskQueue`. */
-export const startWorkerProcess = (options: { address: string; taskQueue: string }): NodeProcess =>
+export const startWorkerProcess = (options: {
+  address: string;
+  taskQueue: string;
+  env?: Record<string, string>;
+}): NodeProcess =>
   startNodeProcess('worker', {
-    TEMPORAL_ADDRESS: options.address,
+    ...temporalEnv(options.address),
     TEMPORAL_TASK_QUEUE: options.taskQueue,
+    ...options.env,
   });

@@ -117,3 +117,33 @@ export class SseStream {
     this.abort.abort();
   }
 }
+
+/**
+ * A client that reads a task's stream to its end as a careful browser would: whenever the
+ * stream ends without `done` (a restart, a lost instance, an outage) it connects again with the
+ * last event id it saw, until `done` arrives. Every event it received, across connections.
+ */
+export async function followToDone(
+  url: string,
+  headers: Record<string, string>,
+  timeoutMs = 90_000,
+): Promise<{ received: SseEvent[]; connections: number }> {
+  const deadline = Date.now() + timeoutMs;
+  const received: SseEvent[] = [];
+  let connections = 0;
+  while (Date.now() < deadline) {
+    const last = received.filter((e) => e.id !== undefined).at(-1)?.id;
+    const stream = await SseStream.open(url, {
+      ...headers,
+      ...(last ? { 'Last-Event-ID': last } : {}),
+    }).catch(() => undefined);
+    if (stream && stream.errorBody === undefined) {
+      connections++;
+      await stream.waitForEnd(deadline - Date.now()).catch(() => undefined);
+      received.push(...stream.received);
+      if (received.some((e) => e.event === 'done')) return { received, connections };
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`no done within ${timeoutMs} ms; got ${received.map((e) => e.id).join(',')}`);
+}

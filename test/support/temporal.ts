@@ -2,7 +2,7 @@ import { Client, Connection } from '@temporalio/client';
 import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import type { TaskProgress } from '../../src/workflows/contract';
-import { temporalAddress } from './e2e-env';
+import { temporalAddress, temporalTls } from './e2e-env';
 import { waitFor } from './wait';
 
 type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
@@ -12,7 +12,7 @@ export class TemporalObserver {
   private constructor(readonly client: Client) {}
 
   static async connect(): Promise<TemporalObserver> {
-    const connection = await Connection.connect({ address: temporalAddress() });
+    const connection = await Connection.connect({ address: temporalAddress(), tls: temporalTls() });
     return new TemporalObserver(new Client({ connection }));
   }
 
@@ -97,4 +97,21 @@ export function progressRecords(
       ? [{ eventId: Number(e.eventId), progress: memo.progress as TaskProgress }]
       : [];
   });
+}
+
+/** Each step scheduled once and completed once: what "ran exactly once" means to the workflow. */
+export async function expectEachStepCompletedOnce(
+  temporal: TemporalObserver,
+  taskId: string,
+  steps: number,
+) {
+  const events = await temporal.history(taskId);
+  const scheduled = scheduledSteps(events);
+  expect(scheduled.map((s) => s.step)).toEqual(Array.from({ length: steps }, (_, i) => i + 1));
+  const completed = events.filter((e) =>
+    scheduled.some(
+      (s) => s.eventId === Number(e.activityTaskCompletedEventAttributes?.scheduledEventId),
+    ),
+  );
+  expect(completed).toHaveLength(steps);
 }

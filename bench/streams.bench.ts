@@ -1,0 +1,207 @@
+/**
+ * Event streams at scale (issue 19), on two API instances: N watched tasks with one client
+ * each, and many clients on one task. Per run: streams alive at the end, event delivery latency
+ * (history event time to client receipt), API memory per stream, Temporal calls per second made
+ * by the API instances, and the worker's task throughput against the same tasks unwatched.
+ *
+ *   npm run bench:streams       (BENCH_WATCHED=100,1000,5000  BENCH_WATCHERS=5000)
+ */
+import { randomUUID } from 'node:crypto';
+import { Agent } from 'undici';
+import { waitFor } from '../test/support/wait';
+import {
+  mb,
+  percentile,
+  rssBytes,
+  runBenchmark,
+  startApi,
+  startTemporal,
+  startWorker,
+  temporalRequests,
+} from './stack';
+
+const WATCHED = (process.env.BENCH_WATCHED ?? '100,1000,5000').split(',').map(Number);
+const WATCHERS = Number(process.env.BENCH_WATCHERS ?? 5000);
+/** What each task does: a few events spread over several seconds. */
+const CONTEXT = { steps: 2, step_duration_ms: 4000 };
+/** The calls the API makes to follow tasks. */
+const API_OPERATIONS = [
+  'DescribeWorkflowExecution',
+  'GetWorkflowExecutionHistory',
+  'GetWorkflowExecutionHistoryReverse',
+];
+
+/** One SSE client that records when each event arrived and whether the stream ended with done. */
+class Watcher {
+  readonly latencies: number[] = [];
+  done = false;
+  failed?: string;
+  private readonly abort = new AbortController();
+
+  constructor(
+    private readonly url: string,
+    private readonly key: string,
+    private readonly dispatcher: Agent,
+  ) {}
+
+  async run(opened: number): Promise<void> {
+    try {
+      const res = await fetch(this.url, {
+        headers: { 'x-api-key': this.key },
+        signal: this.abort.signal,
+        dispatcher: this.dispatcher,
+      });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for await (const chunk of res.body!) {
+        buffer += decoder.decode(chunk as Uint8Array, { stream: true });
+        let end: number;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          if (block.startsWith('event: done')) this.done = true;
+          const data = block.split('\n').find((l) => l.startsWith('data: {'));
+          if (!data) continue;
+          const recorded = Date.parse(
+            (JSON.parse(data.slice(6)) as { timestamp: string }).timestamp,
+          );
+          // Events recorded before the stream opened are replayed, not delivered live.
+          if (recorded >= opened) this.latencies.push(Date.now() - recorded);
+        }
+      }
+    } catch (err) {
+      if (!this.abort.signal.aborted) this.failed = (err as Error).message;
+    }
+  }
+
+  close(): void {
+    this.abort.abort();
+  }
+}
+
+async function main(): Promise<void> {
+  const stack = await startTemporal();
+  const taskQueue = `bench-streams-${randomUUID()}`;
+  const worker = startWorker(stack.temporalAddress, taskQueue);
+  const apis = [
+    await startApi(stack.temporalAddress, taskQueue),
+    await startApi(stack.temporalAddress, taskQueue),
+  ];
+  const dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
+  const submit = async (i: number): Promise<string> => {
+    const api = apis[i % 2];
+    const res = await api.client.request('POST', '/api/v1/tasks', {
+      json: { query: 'stream bench', context: CONTEXT },
+    });
+    if (res.status !== 200) throw new Error(`submit: ${res.status} ${res.text}`);
+    return res.body.task_id as string;
+  };
+  const status = async (taskId: string) =>
+    (await apis[0].client.request('GET', `/api/v1/tasks/${taskId}`)).body.status as string;
+
+  /** Submits `n` tasks and waits for all of them to complete; seconds from first submit. */
+  const runTasks = async (
+    n: number,
+    watch?: (taskIds: string[]) => Promise<void>,
+  ): Promise<{ taskIds: string[]; seconds: number }> => {
+    const started = Date.now();
+    const taskIds: string[] = [];
+    for (let i = 0; i < n; i += 100) {
+      taskIds.push(
+        ...(await Promise.all(
+          Array.from({ length: Math.min(100, n - i) }, (_, j) => submit(i + j)),
+        )),
+      );
+    }
+    const watching = watch?.(taskIds);
+    await waitFor(
+      `${n} tasks to complete`,
+      async () => {
+        for (const id of [taskIds[0], taskIds.at(-1)!, taskIds[taskIds.length >> 1]]) {
+          if ((await status(id)) !== 'TASK_STATUS_COMPLETED') return false;
+        }
+        return true;
+      },
+      30 * 60_000,
+    );
+    await watching;
+    return { taskIds, seconds: (Date.now() - started) / 1000 };
+  };
+
+  const rows: string[] = [];
+  const measure = async (
+    name: string,
+    n: number,
+    streamsFor: (ids: string[]) => { url: string; key: string }[],
+  ) => {
+    const baseline = await runTasks(n);
+    const watchers: Watcher[] = [];
+    const rssBefore = apis.map((a) => rssBytes(a.process.pid));
+    let rssOpen = rssBefore;
+    const callsBefore = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
+    const watched = await runTasks(n, async (ids) => {
+      const opened = Date.now();
+      const runs = streamsFor(ids).map(({ url, key }) => {
+        const watcher = new Watcher(url, key, dispatcher);
+        watchers.push(watcher);
+        return watcher.run(opened);
+      });
+      await waitFor('streams to get going', () => watchers.some((w) => w.latencies.length > 0));
+      rssOpen = apis.map((a) => rssBytes(a.process.pid));
+      await Promise.all(runs);
+    });
+    const callsAfter = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
+    const apiCalls =
+      callsBefore && callsAfter
+        ? API_OPERATIONS.reduce(
+            (sum, op) => sum + (callsAfter.get(op) ?? 0) - (callsBefore.get(op) ?? 0),
+            0,
+          )
+        : NaN;
+    const latencies = watchers.flatMap((w) => w.latencies);
+    const alive = watchers.filter((w) => w.done && !w.failed).length;
+    const perStream = rssOpen.reduce((a, b) => a + b) - rssBefore.reduce((a, b) => a + b);
+    rows.push(
+      `| ${name} | ${alive} / ${watchers.length} | ${percentile(latencies, 50)} / ${percentile(latencies, 99)} | ` +
+        `${(perStream / watchers.length / 1024).toFixed(1)} KB | ${(apiCalls / watched.seconds).toFixed(0)} | ` +
+        `${(n / watched.seconds).toFixed(1)} / ${(n / baseline.seconds).toFixed(1)} |`,
+    );
+    for (const w of watchers) w.close();
+    const failures = watchers.filter((w) => w.failed).map((w) => w.failed);
+    if (failures.length)
+      console.error(`${name}: ${failures.length} streams failed: ${failures[0]}`);
+  };
+
+  /** Streams alternate between the two instances, each with its own key. */
+  const streamUrl = (i: number, id: string) => ({
+    url: `${apis[i % 2].url}/api/v1/tasks/${id}/stream`,
+    key: apis[i % 2].key,
+  });
+  try {
+    for (const n of WATCHED) {
+      await measure(`${n} watched tasks, one client each`, n, (ids) =>
+        ids.map((id, i) => streamUrl(i, id)),
+      );
+      console.error(rows.at(-1));
+    }
+    if (WATCHERS > 0) {
+      await measure(`${WATCHERS} clients on one task`, 1, ([id]) =>
+        Array.from({ length: WATCHERS }, (_, i) => streamUrl(i, id)),
+      );
+    }
+    console.log(
+      '\n| streams | alive at the end | delivery p50 / p99 ms | API RSS per stream | Temporal calls/s by the APIs | tasks/s watched / unwatched |',
+    );
+    console.log(`|${' --- |'.repeat(6)}`);
+    for (const row of rows) console.log(row);
+    console.log(`\nAPI RSS at the end: ${apis.map((a) => mb(rssBytes(a.process.pid))).join(', ')}`);
+  } finally {
+    await dispatcher.close();
+    await Promise.all(apis.map((a) => a.process.stop()));
+    await worker.stop();
+    await stack.stop();
+  }
+}
+
+runBenchmark(main);

@@ -287,8 +287,10 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
 
   it('sends the streamed text of a step live as LLM_PARTIAL deltas, then LLM_OUTPUT, without ids and never replayed', async () => {
     const taskId = await submit({ scenario: 'slow-stream' });
-    const open = async (query = '') => {
-      const stream = await SseStream.open(`${api.baseUrl}/api/v1/tasks/${taskId}/stream${query}`, {
+    // A second API instance follows the step on its own, from Temporal.
+    const other = await TestApi.start({ taskQueue });
+    const open = async (query = '', on: TestApi = api) => {
+      const stream = await SseStream.open(`${on.baseUrl}/api/v1/tasks/${taskId}/stream${query}`, {
         'X-API-Key': KEYS.acmeWriter,
       });
       streams.push(stream);
@@ -296,6 +298,7 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
     };
     const stream = await open();
     const filtered = await open('?types=LLM_PARTIAL,WORKFLOW_COMPLETED');
+    const elsewhere = await open('', other);
 
     // The first delta arrives while the model is still writing.
     await stream.waitForEvent((e) => e.event === 'LLM_PARTIAL');
@@ -303,6 +306,8 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
     expect(standIn.streamsFinished.has(step)).toBe(false);
     await stream.waitForEnd();
     await filtered.waitForEnd();
+    await elsewhere.waitForEnd();
+    await other.close();
 
     const output = SLOW_PIECES.join('');
     const live = stream.received.filter((e) => e.id === undefined && e.event !== 'done');
@@ -352,6 +357,18 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
         .map((e) => e.delta)
         .join(''),
     ).toBe(output);
+
+    // The other instance sent the same text and the same task events.
+    const fromOther = elsewhere.events;
+    expect(
+      fromOther
+        .filter((e) => e.type === 'LLM_PARTIAL')
+        .map((e) => e.delta)
+        .join(''),
+    ).toBe(output);
+    expect(fromOther.find((e) => e.type === 'LLM_OUTPUT')).toMatchObject({ step: 1, output });
+    const otherWithIds = elsewhere.received.filter((e) => e.id !== undefined);
+    expect(otherWithIds.map((e) => JSON.parse(e.data))).toEqual(history);
 
     // A replay has the task's events only.
     const replay = await open('?last_event_id=0');

@@ -57,9 +57,10 @@ class ScriptedLog {
   async *longPoll(cursor: EventCursor, signal: AbortSignal): AsyncGenerator<TaskEvent[]> {
     this.calls.push(`longPoll ${cursor.taskId}`);
     while (!cursor.closed && !signal.aborted) {
-      yield await this.next(this.polls, cursor);
-      // Nothing scripted: an idle long poll, answered when the task changes.
-      if (!this.polls.get(cursor.taskId)?.length) await new Promise((r) => setTimeout(r, 10));
+      const events = await this.next(this.polls, cursor);
+      yield events;
+      // Nothing new: an idle long poll, answered when the task changes.
+      if (events.length === 0) await new Promise((r) => setTimeout(r, 10));
     }
   }
 
@@ -217,31 +218,44 @@ describe('TaskEventFeeds', () => {
         return [event(taskId, 8)];
       };
 
-    it('sends the text each heartbeat adds as a delta, the rest and LLM_OUTPUT when the step ends', async () => {
-      const log = new ScriptedLog();
-      log.pending.set('a', [
-        beat({ step: 1, text: '' }),
-        beat({ step: 1, text: 'Hel' }),
-        beat({ step: 1, text: 'Hello wo' }),
-      ]);
-      const done = stepCompletes(log, 'a', 'Hello world');
-      log.tail.set('a', [done, [completed('a', 9)]]);
-      const registry = feeds(log, 0);
+    it.each([
+      ['tail reads', 0],
+      ['a long poll', 1],
+    ])(
+      'sends the text each heartbeat adds as a delta, the rest and LLM_OUTPUT when the step ends (task followed by %s)',
+      async (_, maxLongPolls) => {
+        const log = new ScriptedLog();
+        log.pending.set('a', [
+          beat({ step: 1, text: '' }),
+          beat({ step: 1, text: 'Hel' }),
+          beat({ step: 1, text: 'Hello wo' }),
+        ]);
+        const done = stepCompletes(log, 'a', 'Hello world');
+        log.tail.set('a', [done, [completed('a', 9)]]);
+        log.polls.set('a', [done, [completed('a', 9)]]);
+        const registry = feeds(log, maxLongPolls);
 
-      const state = await until(registry.follow(stepRunning('a'), 0), (s) => s.closed);
+        const state = await until(registry.follow(stepRunning('a'), 0), (s) => s.closed);
 
-      const live = state.live!.map(({ at, event: e }) => ({ at, ...e, timestamp: undefined }));
-      const common = { workflow_id: 'a', step: 1, timestamp: undefined };
-      expect(live).toEqual([
-        { at: 1, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'Hel' },
-        { at: 1, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'lo wo' },
-        // The rest of the text, placed where the step's activity completed.
-        { at: 7, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'rld' },
-        { at: 7, ...common, type: 'LLM_OUTPUT', message: 'Step 1 output', output: 'Hello world' },
-      ]);
-      expect(state.events.map((e) => e.seq)).toEqual([1, 8, 9]);
-      registry.onApplicationShutdown();
-    });
+        const live = state.live!.map(({ at, event: e }) => ({ at, ...e, timestamp: undefined }));
+        const common = { workflow_id: 'a', step: 1, timestamp: undefined };
+        expect(live).toEqual([
+          { at: 1, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'Hel' },
+          {
+            at: 1,
+            ...common,
+            type: 'LLM_PARTIAL',
+            message: 'Step 1 output so far',
+            delta: 'lo wo',
+          },
+          // The rest of the text, placed where the step's activity completed.
+          { at: 7, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'rld' },
+          { at: 7, ...common, type: 'LLM_OUTPUT', message: 'Step 1 output', output: 'Hello world' },
+        ]);
+        expect(state.events.map((e) => e.seq)).toEqual([1, 8, 9]);
+        registry.onApplicationShutdown();
+      },
+    );
 
     it('starts over with restart: true when a retried step writes from the beginning', async () => {
       const log = new ScriptedLog();

@@ -35,7 +35,11 @@ export interface FeedState {
 
 /** A streaming step's heartbeats are looked at this often (the worker sends one a second)... */
 const LIVE_MIN_INTERVAL_MS = 1000;
-/** ...and, while none has arrived yet (the step waits for a worker), backing off up to this. */
+/**
+ * ...and as often for this long while none has arrived (a model takes a moment to start), then
+ * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker).
+ */
+const LIVE_PATIENCE_MS = 10_000;
 const LIVE_MAX_INTERVAL_MS = 8000;
 /** Live events held per feed, for readers that are behind. */
 const MAX_LIVE_EVENTS = 1000;
@@ -64,6 +68,8 @@ interface FollowedStep {
   dueAt: number;
   interval: number;
   reading: boolean;
+  /** When the feed began following it. */
+  since: number;
 }
 
 /** A tail-read task is read again at most this often. */
@@ -199,13 +205,15 @@ class TaskFeed {
     });
   }
 
-  /** When the step's heartbeats are due to be read; undefined when there is nothing to read. */
-  get liveDueAt(): number | undefined {
+  /** Whether a running step is followed for its text (its heartbeats are read now or later). */
+  get followsStep(): boolean {
     const step = this.step;
-    if (!step || step.ended || step.reading || step.streams === false || this.closed) {
-      return undefined;
-    }
-    return step.dueAt;
+    return !!step && !step.ended && step.streams !== false && !this.closed;
+  }
+
+  /** When the step's heartbeats are due to be read; undefined while a read is in flight. */
+  get liveDueAt(): number | undefined {
+    return this.followsStep && !this.step!.reading ? this.step!.dueAt : undefined;
   }
 
   /**
@@ -231,7 +239,10 @@ class TaskFeed {
       } else if (beat) {
         step.streams = false;
       } else {
-        step.interval = Math.min(step.interval * 2, LIVE_MAX_INTERVAL_MS);
+        const patient = Date.now() - step.since < LIVE_PATIENCE_MS;
+        step.interval = patient
+          ? LIVE_MIN_INTERVAL_MS
+          : Math.min(step.interval * 2, LIVE_MAX_INTERVAL_MS);
       }
     } catch {
       // Live text is best effort: the step's output comes with its events anyway.
@@ -256,6 +267,7 @@ class TaskFeed {
             dueAt: Date.now(),
             interval: LIVE_MIN_INTERVAL_MS,
             reading: false,
+            since: Date.now(),
           };
     if (this.step) this.onStepFollowed();
   }
@@ -433,7 +445,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       feed.mode = 'long-poll';
       void this.runLongPoll(feed);
       // A step already running when the feed started: its heartbeats are read on the loop.
-      if (feed.liveDueAt !== undefined) this.startTailLoop();
+      if (feed.followsStep) this.startTailLoop();
     } else {
       this.startTailLoop();
     }
@@ -483,10 +495,11 @@ export class TaskEventFeeds implements OnApplicationShutdown {
           any = true;
           if (!next || feed.dueAt < next.dueAt) next = { feed, dueAt: feed.dueAt, live: false };
         }
+        // A step being read now keeps the loop going: it is due again once the read is done.
+        if (feed.followsStep) any = true;
         const liveDueAt = feed.liveDueAt;
-        if (liveDueAt !== undefined) {
-          any = true;
-          if (!next || liveDueAt < next.dueAt) next = { feed, dueAt: liveDueAt, live: true };
+        if (liveDueAt !== undefined && (!next || liveDueAt < next.dueAt)) {
+          next = { feed, dueAt: liveDueAt, live: true };
         }
       }
       if (!any) return;

@@ -1,5 +1,5 @@
 import { DynamicModule, Module } from '@nestjs/common';
-import { SimulatedExecutor } from './activities/simulated.executor';
+import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
@@ -15,12 +15,7 @@ export class WorkerModule {
         {
           provide: TASK_EXECUTOR,
           inject: [AppConfig],
-          useFactory: (c: AppConfig) => {
-            switch (c.executor) {
-              case 'simulated':
-                return new SimulatedExecutor();
-            }
-          },
+          useFactory: (c: AppConfig) => createExecutor(c.executor),
         },
         TaskWorker,
       ],

@@ -12,13 +12,18 @@ import {
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
 import {
+  ACTIVITY_RESULT_VERSION,
   ControlRecord,
   MEMO_CONTROL,
+  MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
   MEMO_UPDATED_AT,
+  ModelReport,
+  ModelUsageRecord,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
   TaskProgress,
+  addModelReport,
   applyControlSignal,
   checkpointBeforeStep,
   controlStateQuery,
@@ -27,19 +32,21 @@ import {
   publicControlState,
   requestTime,
   toControlRequest,
+  toPlanResult,
+  toStepResult,
+  toSynthesisResult,
 } from './contract';
 
-const { planTask, synthesizeResult } = proxyActivities<TaskActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 5 },
-});
-
-const { runStep } = proxyActivities<TaskActivities>({
-  startToCloseTimeout: '10 minutes',
-  // Heartbeats carry cancellation to a running step, so a cancelled task stops promptly.
-  // Short, so a step whose worker died is retried elsewhere within seconds.
+const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
+  // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
+  // catches a call that never ends. A dead worker is noticed by the heartbeat timeout.
+  startToCloseTimeout: '2 hours',
+  // Every call heartbeats each second: heartbeats carry cancellation to a running call, so a
+  // cancelled task stops promptly, and a call whose worker died is retried within seconds.
   heartbeatTimeout: '5 seconds',
-  retry: { maximumAttempts: 5 },
+  // About four minutes of backoff before a task fails on an executor that keeps failing
+  // (a Retry-After the executor reports replaces one wait).
+  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
 /**
@@ -56,6 +63,12 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     waiting: false,
     cancelled: false,
   };
+  // Model, provider and token usage of the calls so far, for executors that report them.
+  let modelUsage: ModelUsageRecord | undefined;
+  const reported = <T extends ModelReport>(result: T): T => {
+    modelUsage = addModelReport(modelUsage, result);
+    return result;
+  };
 
   // For listing by status; the API's own reads fold the history and never lag behind this.
   const recordListedStatus = (paused: boolean): void =>
@@ -69,6 +82,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       [MEMO_CONTROL]: control,
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
+      ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
     });
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
@@ -106,18 +120,26 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
 
   try {
     await checkpoint('pre_planning');
-    const plan = await planTask(task);
+    const version = { result_version: ACTIVITY_RESULT_VERSION };
+    // Results are normalized: histories from before result objects hold plain values.
+    const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
     recordProgress({ steps_total: plan.length });
     const outputs: string[] = [];
     for (const [index, description] of plan.entries()) {
       await checkpoint(checkpointBeforeStep(index));
-      outputs.push(await runStep({ task, step: index + 1, total: plan.length, description }));
+      const step = { task, step: index + 1, total: plan.length, description };
+      const { output } = reported(
+        toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+      );
+      outputs.push(output);
       recordProgress({ steps_done: index + 1 });
     }
     await checkpoint('pre_synthesis');
-    const result = await synthesizeResult({ task, outputs });
+    const synthesis = reported(
+      toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
+    );
     await checkpoint('pre_completion');
-    return result;
+    return synthesis.result;
   } catch (err) {
     if (isCancellation(err)) {
       // upsertMemo only queues a command, so cancellation cannot interrupt this bookkeeping.

@@ -3,14 +3,15 @@ import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
-/** The worker process: the task workflow and its activities, no HTTP. */
+/** The worker process: the task and webhook delivery workflows and their activities, no HTTP. */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config)],
+      imports: [ConfigModule.forRoot(config), WebhookDeliveryModule],
       providers: [
         {
           provide: TASK_EXECUTOR,

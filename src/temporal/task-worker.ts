@@ -12,6 +12,8 @@ import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
 import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
+import { WebhookDeliveries } from '../webhooks/webhook-deliveries';
+import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { temporalConnectionOptions } from './connection-options';
 import { grpcCode } from './grpc-errors';
 import { findMissingSetup } from './temporal-setup';
@@ -65,12 +67,15 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger(TaskWorker.name);
   private connection?: NativeConnection;
   private worker?: Worker;
+  /** Delivers task webhooks, on a task queue of its own (absent without WEBHOOK_SECRET). */
+  private webhookWorker?: Worker;
   private running?: Promise<void>;
   private readonly stopping = new AbortController();
 
   constructor(
     private readonly config: AppConfig,
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
+    private readonly webhooks: WebhookDeliveries,
   ) {}
 
   /** Runs in the background: a worker started while Temporal is down waits for it. */
@@ -116,9 +121,34 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       // Heartbeats are calls to Temporal, not history events.
       maxHeartbeatThrottleInterval: '1 second',
     });
+    this.webhookWorker = await this.createWebhookWorker(this.connection);
     if (this.stopping.signal.aborted) return;
     this.logger.log(`Worker polling task queue "${taskQueue}" on ${address ?? 'localhost:7233'}`);
-    await this.worker.run();
+    await Promise.all([this.worker.run(), this.webhookWorker?.run()]);
+  }
+
+  /**
+   * Delivery sessions last as long as their task (they wait for its events), so they get a
+   * task queue and slots of their own: however many webhooks wait on slow receivers, the
+   * tasks' own activities are never queued behind them.
+   */
+  private async createWebhookWorker(connection: NativeConnection): Promise<Worker | undefined> {
+    const { namespace, taskQueue } = this.config.temporal;
+    if (!this.webhooks.enabled) {
+      this.logger.warn('WEBHOOK_SECRET is not set: this worker delivers no task webhooks');
+      return undefined;
+    }
+    return Worker.create({
+      connection,
+      namespace,
+      taskQueue: webhookTaskQueue(taskQueue),
+      activities: this.webhooks.activities(),
+      maxConcurrentActivityTaskExecutions: this.config.webhooks.maxConcurrentTasks,
+      // Sessions heartbeat their progress each second; a retried one resumes from the last.
+      maxHeartbeatThrottleInterval: '1 second',
+      // A stopping worker ends its sessions at once (they resume elsewhere from a heartbeat).
+      shutdownGraceTime: '1 second',
+    });
   }
 
   /** Connects, retrying while Temporal is unreachable; undefined once shutdown began. */
@@ -158,6 +188,8 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
+    if (this.webhookWorker?.getState() === 'RUNNING') this.webhookWorker.shutdown();
+    this.webhooks.stop();
     await this.running;
     await this.connection?.close();
   }

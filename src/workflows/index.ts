@@ -1,1 +1,2 @@
 export { taskWorkflow } from './task.workflow';
+export { taskWebhooksWorkflow } from './webhooks.workflow';

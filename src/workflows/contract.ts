@@ -5,6 +5,7 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery } from '@temporalio/workflow';
+import type { WebhookSpec } from './webhook-contract';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
 
@@ -23,6 +24,8 @@ export interface TaskInput {
   mode?: TaskMode;
   model_tier?: ModelTier;
   context: Record<string, unknown>;
+  /** Present when the task's events are to be POSTed to a URL (its delivery workflow does). */
+  webhook?: WebhookSpec;
 }
 
 /**
@@ -77,6 +80,8 @@ export const MEMO_QUERY = 'query';
 export const MEMO_MODE = 'mode';
 export const MEMO_CONTEXT = 'context';
 export const MEMO_REQUEST_HASH = 'request_hash';
+/** The task's webhook (WebhookSpec), when it has one. */
+export const MEMO_WEBHOOK = 'webhook';
 /**
  * Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. Every
  * upsert writes all three, so any one of them in history tells the whole state at that point.
@@ -118,6 +123,7 @@ export function taskStartRecord(task: TaskInput, requestHash: string) {
       [MEMO_MODE]: task.mode,
       [MEMO_CONTEXT]: task.context,
       [MEMO_REQUEST_HASH]: requestHash,
+      ...(task.webhook && { [MEMO_WEBHOOK]: task.webhook }),
     },
     searchAttributes: [
       { key: TENANT_ID_ATTRIBUTE, value: task.tenant_id },

@@ -2,13 +2,16 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ParentClosePolicy,
   condition,
   isCancellation,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
 import {
@@ -36,6 +39,12 @@ import {
   toStepResult,
   toSynthesisResult,
 } from './contract';
+import {
+  TASK_WEBHOOKS_WORKFLOW_TYPE,
+  TaskWebhooksInput,
+  WebhookSpec,
+  webhookWorkflowId,
+} from './webhook-contract';
 
 const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
   // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
@@ -48,6 +57,27 @@ const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>(
   // (a Retry-After the executor reports replaces one wait).
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
+
+/**
+ * Starts the task's delivery workflow as a child that outlives it (its deliveries go on after
+ * the task closes, and it never holds the task up). Resolves once Temporal started it: a child
+ * whose parent closed before that is never started, so the task awaits this before it ends.
+ */
+function startWebhookDeliveries(webhook: WebhookSpec): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  const input: TaskWebhooksInput = { task_id: workflowId, run_id: runId, webhook };
+  return CancellationScope.nonCancellable(() =>
+    startChild(TASK_WEBHOOKS_WORKFLOW_TYPE, {
+      workflowId: webhookWorkflowId(workflowId),
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    }),
+  ).then(
+    () => undefined,
+    // Already started (a reset run of the same task): that one delivers.
+    () => undefined,
+  );
+}
 
 /**
  * Plans the query into steps, runs each step as an activity and synthesizes a result. Before
@@ -118,6 +148,9 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     }
   };
 
+  // Only tasks submitted with a webhook make this command: histories without one replay as before.
+  const deliveries = task.webhook && startWebhookDeliveries(task.webhook);
+
   try {
     await checkpoint('pre_planning');
     const version = { result_version: ACTIVITY_RESULT_VERSION };
@@ -151,5 +184,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? undefined);
     }
     throw err;
+  } finally {
+    if (deliveries) await deliveries;
   }
 }

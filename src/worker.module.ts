@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { SharedRedisModule } from './redis/shared-redis';
 import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
 
 /** The worker process: the task workflow and its activities, no HTTP. */
@@ -10,7 +11,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config)],
+      imports: [ConfigModule.forRoot(config), SharedRedisModule],
       providers: [
         {
           provide: TASK_EXECUTOR,

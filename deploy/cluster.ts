@@ -262,7 +262,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           command: nodeBin,
           args: workerArgs,
           cwd: ROOT,
-          env: serviceEnv,
+          // Workers announce task changes on Redis, for the API instances' event streams.
+          env: { ...serviceEnv, REDIS_URL: `redis://127.0.0.1:${ports.redis}` },
           logFile,
           // A worker has no port to ask: it says when it polls.
           ready: (logOffset) => Promise.resolve(logGained(logFile, logOffset, 'Worker polling')),

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { SharedRedisModule } from './redis/shared-redis';
 import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
 import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
@@ -11,7 +12,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), WebhookDeliveryModule],
+      imports: [ConfigModule.forRoot(config), SharedRedisModule, WebhookDeliveryModule],
       providers: [
         {
           provide: TASK_EXECUTOR,

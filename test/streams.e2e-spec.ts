@@ -4,6 +4,7 @@
  * workers keep working, and every stream gets every event once, in order, through `done`.
  */
 import { Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,11 +15,18 @@ import { KEYS } from './support/keys';
 import { freePort } from './support/ports';
 import { NodeProcess, startWorkerProcess } from './support/processes';
 import { SseStream } from './support/sse';
+import { startRedis } from './support/redis';
+import { temporalAddress } from './support/e2e-env';
 import { waitFor } from './support/wait';
 
 /** Concurrent long polls Temporal allows per namespace here, the workers' own polls included. */
 const NAMESPACE_LONG_POLLS = 40;
 const TASKS = 50;
+
+const open = (api: TestApi, taskId: string) =>
+  SseStream.open(`${api.baseUrl}/api/v1/tasks/${taskId}/stream`, {
+    'X-API-Key': KEYS.acmeWriter,
+  });
 
 describe('event streams at a Temporal long-poll limit', () => {
   let server: DevServer;
@@ -57,11 +65,6 @@ describe('event streams at a Temporal long-poll limit', () => {
     await server?.stop();
   });
 
-  const open = (api: TestApi, taskId: string) =>
-    SseStream.open(`${api.baseUrl}/api/v1/tasks/${taskId}/stream`, {
-      'X-API-Key': KEYS.acmeWriter,
-    });
-
   it('keeps every stream, through a Temporal restart, to the end of its task', async () => {
     const taskIds = await Promise.all(
       Array.from({ length: TASKS }, () => bounded.submit({ steps: 3, step_duration_ms: 1500 })),
@@ -94,5 +97,49 @@ describe('event streams at a Temporal long-poll limit', () => {
       }
     }
     expect((await bounded.request('GET', `/api/v1/tasks?limit=1`)).status).toBe(200);
+  });
+});
+
+describe('event streams pushed by change notices through Redis', () => {
+  let redis: Awaited<ReturnType<typeof startRedis>>;
+  let worker: NodeProcess;
+  let apis: TestApi[];
+  const taskQueue = `notices-${randomUUID()}`;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    worker = startWorkerProcess({
+      address: temporalAddress(),
+      taskQueue,
+      env: { REDIS_URL: redis.url },
+    });
+    // No long polls, and no reading a task again unless a notice says it changed: every event
+    // a stream gets here came because a worker or an instance announced it.
+    const env = {
+      REDIS_URL: redis.url,
+      STREAM_MAX_LONG_POLLS: '0',
+      STREAM_TAIL_READ_INTERVAL_MS: '3600000',
+    };
+    apis = [await TestApi.start({ taskQueue, env }), await TestApi.start({ taskQueue, env })];
+  });
+  afterAll(async () => {
+    await Promise.all(apis.map((api) => api.close()));
+    await worker.stop();
+    await redis.stop();
+  });
+
+  it("follows a task on another instance from the worker's and the other instance's notices", async () => {
+    const taskId = await apis[0].submit({ steps: 2, step_duration_ms: 300 });
+    const stream = await open(apis[1], taskId);
+    await stream.waitForEvent((e) => e.event === 'PROGRESS');
+    // A decision on the first instance reaches the stream on the second.
+    expect((await apis[0].request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+    await stream.waitForEvent((e) => e.event === 'workflow.paused');
+    expect((await apis[0].request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+    await stream.waitForEnd();
+
+    const history = await apis[0].request('GET', `/api/v1/tasks/${taskId}/events?limit=200`);
+    expect(stream.events).toEqual(history.body.events);
+    expect(stream.received.at(-1)).toEqual({ event: 'done', data: '[DONE]' });
   });
 });

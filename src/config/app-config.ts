@@ -234,6 +234,14 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  STREAM_TAIL_READ_INTERVAL_MS?: number;
+
+  @Expose()
+  @IsOptional()
   @Matches(EXECUTOR_PATTERN, {
     message: 'TASK_EXECUTOR must be simulated, http, openai or module:<path of a JS module>',
   })
@@ -542,6 +550,8 @@ export class AppConfig {
     readonly maxLongPolls: number;
     /** Budget for following the other watched tasks by reading their new events. */
     readonly tailReadsPerSecond: number;
+    /** How often each of those is read when no change notice says to read it sooner. */
+    readonly tailReadIntervalMs: number;
   };
   readonly executor: ExecutorConfig;
   /** Task webhooks: how workers sign and deliver them, what the API accepts. */
@@ -606,6 +616,9 @@ export class AppConfig {
     this.streams = {
       maxLongPolls: vars.STREAM_MAX_LONG_POLLS ?? 100,
       tailReadsPerSecond: vars.STREAM_TAIL_READS_PER_SECOND ?? 100,
+      // Change notices through Redis say when to read; then a rarer read only catches what
+      // sends none.
+      tailReadIntervalMs: vars.STREAM_TAIL_READ_INTERVAL_MS ?? (vars.REDIS_URL ? 15_000 : 1000),
     };
     this.executor = executorConfig(vars);
     this.webhooks = webhookConfig(vars);

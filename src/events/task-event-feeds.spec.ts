@@ -3,9 +3,12 @@ import { loadConfig } from '../config/app-config';
 import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
 import type { TaskEvent } from '../tasks/task-event';
 import { TaskChanges } from '../tasks/task-changes';
+import { SharedRedis } from '../redis/shared-redis';
+import { TaskNotices } from './task-notices';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../../test/support/task-snapshot';
+import { waitFor } from '../../test/support/wait';
 import { TaskEventFeeds, type FeedState } from './task-event-feeds';
 import type { EventCursor, TaskEventLog } from './task-event-log';
 
@@ -87,12 +90,18 @@ const completed = (taskId: string, seq: number): TaskEvent => ({
 const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean) =>
   firstValueFrom(feed.pipe(filter(done)));
 
-function feeds(log: ScriptedLog, maxLongPolls: number) {
+function feeds(
+  log: ScriptedLog,
+  maxLongPolls: number,
+  { changes = new TaskChanges(), interval = 1000 } = {},
+) {
   const config = loadConfig({
     STREAM_MAX_LONG_POLLS: String(maxLongPolls),
     STREAM_TAIL_READS_PER_SECOND: '1000',
+    STREAM_TAIL_READ_INTERVAL_MS: String(interval),
   });
-  return new TaskEventFeeds(log as unknown as TaskEventLog, config, new TaskChanges());
+  const notices = new TaskNotices(new SharedRedis(), changes);
+  return new TaskEventFeeds(log as unknown as TaskEventLog, config, notices);
 }
 
 describe('TaskEventFeeds', () => {
@@ -164,6 +173,26 @@ describe('TaskEventFeeds', () => {
     );
 
     expect(state.failure).toBeInstanceOf(TaskNotFoundError);
+    registry.onApplicationShutdown();
+  });
+
+  it('reads a tail-read task at once on a change notice, and again shortly if it found nothing yet', async () => {
+    const log = new ScriptedLog();
+    // The first read after the notice comes before Temporal wrote the change.
+    log.tail.set('b', [[], [], [completed('b', 2)]]);
+    const changes = new TaskChanges();
+    // Without notices the task would not be read again within the test.
+    const registry = feeds(log, 0, { changes, interval: 3_600_000 });
+    const feed = registry.follow(taskSnapshot({ taskId: 'b' }), 0);
+    const reader = feed.subscribe();
+    await waitFor('the first read', () => log.calls.includes('advance b'));
+
+    changes.notify('b');
+    const state = await until(feed, (s) => s.closed);
+
+    expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
+    reader.unsubscribe();
     registry.onApplicationShutdown();
   });
 

@@ -3,11 +3,11 @@ import { BehaviorSubject, Observable } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { TaskNotFoundError } from '../tasks/errors';
-import { TaskChanges } from '../tasks/task-changes';
 import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
 import type { TaskSnapshot } from '../tasks/task-history';
 import { StepHeartbeat, checkpointBeforeStep } from '../workflows/contract';
 import { EventCursor, TaskEventLog } from './task-event-log';
+import { TaskNotices } from './task-notices';
 
 /**
  * A live event and where it stands among the task's events: after every task event with a
@@ -72,8 +72,12 @@ interface FollowedStep {
   since: number;
 }
 
-/** A tail-read task is read again at most this often. */
-const TAIL_MIN_INTERVAL_MS = 1000;
+/**
+ * A notice can come a moment before Temporal has written what it announces (the worker sends it
+ * as it answers Temporal): a read that finds nothing new is tried again after 25, 50, 100, 200
+ * and 400 ms.
+ */
+const NOTICE_FOLLOW_UPS = 5;
 /** Tail reads in flight at once. */
 const TAIL_CONCURRENCY = 16;
 /** Backoff after a failed read: from this, doubling, with jitter... */
@@ -101,6 +105,10 @@ class TaskFeed {
   /** When a tail read is due next (ms since the epoch). */
   dueAt = 0;
   reading = false;
+  /** Reads left to find what the last change notice announced. */
+  noticeFollowUps = 0;
+  /** Stops the change notices of this task. */
+  stopNotices?: () => void;
   private failures = 0;
   private events: TaskEvent[] = [];
   /** Events with a greater seq are held. */
@@ -169,8 +177,14 @@ class TaskFeed {
   async readTail(): Promise<void> {
     if (!this.cursor || this.closed) return;
     try {
+      const position = this.cursor.position;
       this.append(await this.log.advance(this.cursor));
       this.recovered();
+      if (this.cursor.position > position) {
+        this.noticeFollowUps = 0;
+      } else if (this.noticeFollowUps > 0) {
+        this.dueAt = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
+      }
     } catch (err) {
       this.failed(err);
     }
@@ -380,16 +394,12 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private tailLoop?: Promise<void>;
   private readonly stopping = new AbortController();
 
-  private readonly unlisten: () => void;
-
   constructor(
     private readonly log: TaskEventLog,
     private readonly config: AppConfig,
-    changes: TaskChanges,
+    private readonly notices: TaskNotices,
     @Optional() @Inject(FEED_OPTIONS) private readonly options: FeedOptions = {},
-  ) {
-    this.unlisten = changes.listen((taskId) => this.wake(taskId));
-  }
+  ) {}
 
   /**
    * The task's feed, holding every event after `after`. States are emitted once the events
@@ -417,10 +427,11 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     });
   }
 
-  /** Reads the task's new events now (a decision here just changed it). */
-  wake(taskId: string): void {
-    const feed = this.feeds.get(taskId);
-    if (feed?.mode === 'tail' && !feed.failing) feed.dueAt = 0;
+  /** Reads the task's new events now: a notice says it changed. */
+  private wake(feed: TaskFeed): void {
+    if (feed.mode !== 'tail' || feed.failing) return;
+    feed.dueAt = 0;
+    feed.noticeFollowUps = NOTICE_FOLLOW_UPS;
   }
 
   /** How many tasks this process follows, and how many of them by long poll. */
@@ -429,7 +440,6 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   }
 
   onApplicationShutdown(): void {
-    this.unlisten();
     this.stopping.abort();
     for (const feed of this.feeds.values()) feed.stop.abort();
   }
@@ -446,6 +456,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
 
   private drop(feed: TaskFeed): void {
     feed.stop.abort();
+    feed.stopNotices?.();
     if (this.feeds.get(feed.task.taskId) === feed) this.feeds.delete(feed.task.taskId);
   }
 
@@ -453,6 +464,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private drive(feed: TaskFeed): void {
     if (feed.reading || feed.closed) return;
     feed.reading = true;
+    feed.stopNotices = this.notices.listen(feed.task.taskId, () => this.wake(feed));
     if (this.longPolls < this.config.streams.maxLongPolls) {
       this.longPolls++;
       feed.mode = 'long-poll';
@@ -526,7 +538,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       if (live) {
         void feed.readLive().finally(() => this.tailReads--);
       } else {
-        feed.dueAt = Date.now() + TAIL_MIN_INTERVAL_MS;
+        feed.dueAt = Date.now() + this.config.streams.tailReadIntervalMs;
         void feed.readTail().finally(() => this.tailReads--);
       }
       await sleep(spacing);

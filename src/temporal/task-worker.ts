@@ -5,7 +5,8 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
+import { NativeConnection, Worker, WorkerOptions, type InjectedSinks } from '@temporalio/worker';
+import type { WorkflowInfo } from '@temporalio/workflow';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activityTraceInterceptor } from '../activities/activity-trace';
@@ -14,6 +15,8 @@ import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { WebhookDeliveries } from '../webhooks/webhook-deliveries';
 import { webhookTaskQueue } from '../workflows/webhook-contract';
+import { SharedRedis } from '../redis/shared-redis';
+import { TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
 import { temporalConnectionOptions } from './connection-options';
 import { grpcCode } from './grpc-errors';
 import { findMissingSetup } from './temporal-setup';
@@ -75,8 +78,28 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
   constructor(
     private readonly config: AppConfig,
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
+    private readonly redis: SharedRedis,
     private readonly webhooks: WebhookDeliveries,
   ) {}
+
+  /**
+   * Change notices from the workflow (see TaskNoticeSinks), published to Redis when the worker
+   * shares it with the API, so event streams read a changed task at once instead of at their
+   * next turn. Fire and forget: a notice lost to a Redis outage only delays a stream.
+   */
+  private taskNoticeSinks(): InjectedSinks<TaskNoticeSinks> | undefined {
+    const client = this.redis.client;
+    if (!client) return undefined;
+    return {
+      taskNotices: {
+        changed: {
+          fn: (info: WorkflowInfo) =>
+            void client.publish(taskChangedChannel(info.workflowId), '1').catch(() => undefined),
+          callDuringReplay: false,
+        },
+      },
+    };
+  }
 
   /** Runs in the background: a worker started while Temporal is down waits for it. */
   onApplicationBootstrap(): void {
@@ -120,6 +143,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       // cancellation and the live LLM_PARTIAL text of event streams within about a second.
       // Heartbeats are calls to Temporal, not history events.
       maxHeartbeatThrottleInterval: '1 second',
+      sinks: this.taskNoticeSinks(),
     });
     this.webhookWorker = await this.createWebhookWorker(this.connection);
     if (this.stopping.signal.aborted) return;

@@ -4,7 +4,7 @@
  * NestJS and Node built-ins (it is bundled into the workflow sandbox).
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
-import { defineQuery } from '@temporalio/workflow';
+import { defineQuery, type Sinks } from '@temporalio/workflow';
 import type { WebhookSpec } from './webhook-contract';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
@@ -68,6 +68,19 @@ export interface ControlRecord extends ControlState {
 }
 
 export const controlStateQuery = defineQuery<ControlState>('control_state_v1');
+
+/**
+ * A note from the workflow to whoever follows tasks that one just changed (its activation issued
+ * commands: a state record, an activity, the close). Called by the workflow, run by the worker
+ * outside history and never during replay; the worker publishes it on `taskChangedChannel`
+ * when it shares Redis with the API. Only a hint: readers still read the history.
+ */
+export interface TaskNoticeSinks extends Sinks {
+  taskNotices: { changed(): void };
+}
+
+/** The Redis channel on which a task's change notices are published. */
+export const taskChangedChannel = (taskId: string): string => `task-api:changed:${taskId}`;
 
 /** Temporal header carrying the W3C trace context of the request behind a start or signal. */
 export const TRACEPARENT_HEADER = 'traceparent';

@@ -1,18 +1,24 @@
 /**
  * Workflow interceptors: the trace context the workflow was started with (a `traceparent`
  * header) goes on to every activity it schedules, so the workflow and its activities share the
- * trace of the request that submitted the task.
+ * trace of the request that submitted the task; and every activation that changed something
+ * sends a change notice for event streams (see TaskNoticeSinks).
  */
-import type {
-  ActivityInput,
-  Next,
-  WorkflowExecuteInput,
-  WorkflowInboundCallsInterceptor,
-  WorkflowInterceptors,
-  WorkflowOutboundCallsInterceptor,
+import {
+  proxySinks,
+  type ActivityInput,
+  type ConcludeActivationInput,
+  type Next,
+  type WorkflowExecuteInput,
+  type WorkflowInboundCallsInterceptor,
+  type WorkflowInterceptors,
+  type WorkflowInternalsInterceptor,
+  type WorkflowOutboundCallsInterceptor,
 } from '@temporalio/workflow';
 import type { Payload } from '@temporalio/common';
-import { TRACEPARENT_HEADER } from './contract';
+import { TRACEPARENT_HEADER, type TaskNoticeSinks } from './contract';
+
+const { taskNotices } = proxySinks<TaskNoticeSinks>();
 
 export const interceptors = (): WorkflowInterceptors => {
   let traceparent: Payload | undefined;
@@ -31,5 +37,14 @@ export const interceptors = (): WorkflowInterceptors => {
       return next({ ...input, headers: { ...input.headers, [TRACEPARENT_HEADER]: traceparent } });
     },
   };
-  return { inbound: [inbound], outbound: [outbound] };
+  const internals: WorkflowInternalsInterceptor = {
+    concludeActivation(
+      input: ConcludeActivationInput,
+      next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>,
+    ) {
+      if (input.commands.length > 0) taskNotices.changed();
+      return next(input);
+    },
+  };
+  return { inbound: [inbound], outbound: [outbound], internals: [internals] };
 };

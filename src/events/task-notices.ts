@@ -1,0 +1,59 @@
+import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import type Redis from 'ioredis';
+import { OutageWarning, SharedRedis } from '../redis/shared-redis';
+import { TaskChanges } from '../tasks/task-changes';
+import { taskChangedChannel } from '../workflows/contract';
+
+/**
+ * Change notices for the tasks this instance follows, through Redis when the deployment shares
+ * it: workers publish one whenever a task's workflow changes something, and every instance one
+ * for each decision it makes. Without REDIS_URL there are only this instance's own decisions.
+ * A notice is a hint to read now; it carries nothing that could be wrong.
+ */
+@Injectable()
+export class TaskNotices implements OnApplicationShutdown {
+  private readonly listeners = new Map<string, () => void>();
+  private readonly subscriber?: Redis;
+  private readonly publisher?: Redis;
+  private readonly outage = new OutageWarning(
+    new Logger(TaskNotices.name),
+    'Event streams fall back to reading tasks in turn',
+  );
+  private readonly unlisten: () => void;
+
+  constructor(redis: SharedRedis, changes: TaskChanges) {
+    this.publisher = redis.client;
+    // A connection in subscriber mode can do nothing else.
+    this.subscriber = redis.client?.duplicate();
+    this.subscriber?.on('error', () => undefined);
+    this.subscriber?.on('message', (channel: string) => this.listeners.get(channel)?.());
+    this.unlisten = changes.listen((taskId) => {
+      this.listeners.get(taskChangedChannel(taskId))?.();
+      this.publisher?.publish(taskChangedChannel(taskId), '1').catch((err: unknown) => {
+        this.outage.warn(err);
+      });
+    });
+  }
+
+  /** Whether notices reach this instance from workers and the other instances. */
+  get shared(): boolean {
+    return this.subscriber !== undefined;
+  }
+
+  /** Calls `onNotice` whenever the task changes, until the returned function is called. */
+  listen(taskId: string, onNotice: () => void): () => void {
+    const channel = taskChangedChannel(taskId);
+    this.listeners.set(channel, onNotice);
+    this.subscriber?.subscribe(channel).catch((err: unknown) => this.outage.warn(err));
+    return () => {
+      if (this.listeners.get(channel) !== onNotice) return;
+      this.listeners.delete(channel);
+      this.subscriber?.unsubscribe(channel).catch((err: unknown) => this.outage.warn(err));
+    };
+  }
+
+  onApplicationShutdown(): void {
+    this.unlisten();
+    this.subscriber?.disconnect();
+  }
+}

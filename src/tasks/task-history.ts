@@ -8,6 +8,7 @@ import {
   MEMO_MODEL_USAGE,
   MEMO_MODE,
   MEMO_PROGRESS,
+  MEMO_WEBHOOK,
   MEMO_QUERY,
   MEMO_REQUEST_HASH,
   MEMO_SESSION_ID,
@@ -27,6 +28,7 @@ import {
   toModelUsageRecord,
   toStepResult,
 } from '../workflows/contract';
+import { type WebhookSpec, toWebhookSpec } from '../workflows/webhook-contract';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
 
@@ -55,6 +57,8 @@ export interface TaskSnapshot {
   progress?: TaskProgress;
   /** Model, provider and summed token usage, for executors that report them. */
   model?: ModelUsageRecord;
+  /** Where the task's events are POSTed, when it was submitted with a webhook. */
+  webhook?: WebhookSpec;
   result: string;
   error: string;
 }
@@ -111,6 +115,7 @@ export function snapshotFromMemo(
     control: controlFromMemo(memo[MEMO_CONTROL]),
     progress,
     model: toModelUsageRecord(memo[MEMO_MODEL_USAGE]),
+    webhook: toWebhookSpec(memo[MEMO_WEBHOOK]),
     result: '',
     error: '',
   };

@@ -31,6 +31,7 @@ import { publicControlState } from '../workflows/contract';
 import { effectiveControl } from './task-history';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { SubmittedTask, TasksService } from './tasks.service';
+import { WebhookFailures } from '../webhooks/webhook-failures';
 
 const TaskNotFound = () =>
   ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' });
@@ -67,7 +68,10 @@ const IdempotencyKeyHeader = () =>
 @ApiCommonErrors()
 @Controller('api/v1/tasks')
 export class TasksController {
-  constructor(private readonly tasks: TasksService) {}
+  constructor(
+    private readonly tasks: TasksService,
+    private readonly webhookFailures: WebhookFailures,
+  ) {}
 
   @Post()
   @HttpCode(200)
@@ -175,8 +179,9 @@ export class TasksController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskStatusResponseDto> {
     const task = await this.tasks.get(principal, id);
+    const webhookFailures = task.webhook ? await this.webhookFailures.of(id) : undefined;
     res.setHeader('X-Workflow-ID', task.taskId);
-    return toTaskStatusResponse(task);
+    return toTaskStatusResponse(task, webhookFailures);
   }
 
   @Post(':id/pause')

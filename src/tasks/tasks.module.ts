@@ -7,6 +7,7 @@ import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
+import { WebhookFailures } from '../webhooks/webhook-failures';
 
 @Module({
   imports: [TemporalModule],
@@ -22,6 +23,7 @@ import { TasksService } from './tasks.service';
     TaskChanges,
     TaskReader,
     TasksService,
+    WebhookFailures,
   ],
   exports: [TasksService, TaskChanges],
 })

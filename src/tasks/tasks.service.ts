@@ -20,8 +20,16 @@ import {
   applyControlSignal,
   taskStartRecord,
 } from '../workflows/contract';
+import { AppConfig } from '../config/app-config';
+import { WebhookTargetError, checkWebhookTarget } from '../webhooks/webhook-target';
+import type { WebhookSpec } from '../workflows/webhook-contract';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
-import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
+import {
+  DEFAULT_WEBHOOK_EVENTS,
+  MAX_CONTEXT_BYTES,
+  SubmitTaskDto,
+  WebhookDto,
+} from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
@@ -30,7 +38,7 @@ import {
 } from './errors';
 import { TERMINAL_WORDS, type TaskStatus } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
-import type { TaskEvent } from './task-event';
+import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
 import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 
@@ -131,6 +139,7 @@ export class TasksService {
     private readonly reader: TaskReader,
     private readonly ledger: DecisionLedger,
     private readonly changes: TaskChanges,
+    private readonly config: AppConfig,
   ) {}
 
   async submit(
@@ -140,6 +149,7 @@ export class TasksService {
   ): Promise<SubmittedTask> {
     const context = request.context ?? {};
     validateContext(context);
+    const webhook = request.webhook && (await this.webhookSpec(request.webhook));
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new InvalidInputError(
         'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
@@ -153,6 +163,8 @@ export class TasksService {
         context,
         request.mode ?? DEFAULT_MODE,
         request.model_tier,
+        // Only when given, so the hashes of requests without one stay what they were.
+        ...(webhook ? [webhook] : []),
       ]),
     );
     const taskId =
@@ -169,6 +181,7 @@ export class TasksService {
       mode,
       model_tier: request.model_tier,
       context,
+      ...(webhook && { webhook }),
     };
     const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
     if (started) {
@@ -217,6 +230,27 @@ export class TasksService {
       return [undefined, decided(task, CANCEL_SIGNAL, request)];
     });
     this.changes.notify(taskId);
+  }
+
+  /**
+   * A submitted webhook as the task keeps it: its target checked (public addresses only unless
+   * allowed) and its event types resolved, in the order of the event list.
+   */
+  private async webhookSpec(webhook: WebhookDto): Promise<WebhookSpec> {
+    const { secret, allowPrivate } = this.config.webhooks;
+    if (!secret) {
+      throw new InvalidInputError(
+        'webhook cannot be used: this service has no WEBHOOK_SECRET to sign deliveries with',
+      );
+    }
+    try {
+      await checkWebhookTarget(webhook.url, allowPrivate);
+    } catch (err) {
+      if (err instanceof WebhookTargetError) throw new InvalidInputError(err.message);
+      throw err;
+    }
+    const wanted = new Set<string>(webhook.events ?? DEFAULT_WEBHOOK_EVENTS);
+    return { url: webhook.url, events: TASK_EVENT_TYPES.filter((type) => wanted.has(type)) };
   }
 
   /** The task as it stands, for reads: status and control-state. */

@@ -11,6 +11,14 @@ export interface WebhookSpec {
   events: string[];
 }
 
+/** A webhook read back from a task's memo; undefined when there is none. */
+export function toWebhookSpec(value: unknown): WebhookSpec | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { url, events } = value as Partial<WebhookSpec>;
+  if (typeof url !== 'string' || !Array.isArray(events)) return undefined;
+  return { url, events: events.filter((e): e is string => typeof e === 'string') };
+}
+
 export const TASK_WEBHOOKS_WORKFLOW_TYPE = 'taskWebhooksWorkflow';
 
 /**

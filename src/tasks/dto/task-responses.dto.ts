@@ -43,6 +43,12 @@ export class TaskStatusResponseDto {
     description: "Tokens counted by the model server, summed over the task's calls so far",
   })
   usage?: TokenUsageDto;
+  @ApiPropertyOptional({
+    description:
+      'Tasks submitted with a webhook: failed delivery attempts so far (non-2xx answers, network errors, timeouts), retried ones included',
+    example: 0,
+  })
+  webhook_failures?: number;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
@@ -57,7 +63,10 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto {
+export function toTaskStatusResponse(
+  task: TaskSnapshot,
+  webhookFailures?: number,
+): TaskStatusResponseDto {
   const response = parseJsonObject(task.result);
   return {
     task_id: task.taskId,
@@ -76,6 +85,7 @@ export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto 
     ...(task.model?.model_used && { model_used: task.model.model_used }),
     ...(task.model?.provider && { provider: task.model.provider }),
     ...(task.model?.usage && { usage: task.model.usage }),
+    ...(webhookFailures !== undefined && { webhook_failures: webhookFailures }),
   };
 }
 

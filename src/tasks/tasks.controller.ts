@@ -44,6 +44,33 @@ const ControlBody = () =>
     examples: { reason: { value: { reason: 'User approved continuation' } } },
   });
 
+/** The submit body, with examples for Swagger UI's "Try it out". */
+const SubmitBody = () =>
+  ApiBody({
+    type: SubmitTaskDto,
+    examples: {
+      simple: {
+        summary: 'A task',
+        value: { query: 'Summarize the quarterly report', context: { steps: 3 } },
+      },
+      webhook: {
+        summary: 'A task whose events are POSTed to a webhook',
+        value: {
+          query: 'Summarize the quarterly report',
+          webhook: {
+            url: 'https://hooks.example.com/task-events',
+            events: ['workflow.paused', 'WORKFLOW_COMPLETED', 'WORKFLOW_FAILED'],
+          },
+        },
+      },
+    },
+  });
+
+const WEBHOOK_ERRORS = {
+  webhook_private: 'webhook.url must not point to a loopback, private or other non-public address',
+  webhook_scheme: 'webhook.url must be an http or https URL',
+};
+
 const Accepted = (message: string) =>
   ApiAcceptedResponse({
     type: ControlAcceptedResponseDto,
@@ -77,12 +104,14 @@ export class TasksController {
   @HttpCode(200)
   @RequireScope('tasks:write')
   @ApiOperation({ operationId: 'submitTask', summary: 'Submit a task' })
+  @SubmitBody()
   @IdempotencyKeyHeader()
   @ApiOkResponse({ type: SubmitTaskResponseDto, headers: SUBMITTED_HEADERS })
   @ApiError(400, 'Bad input; the message names the problem', {
     query_required: 'Query is required',
     malformed: 'Invalid request body: Unexpected end of JSON input',
     too_deep: 'Invalid request body: nested more than 64 levels deep',
+    ...WEBHOOK_ERRORS,
   })
   @ApiError(422, 'The Idempotency-Key was used with another body', {
     idempotency: 'Idempotency-Key was already used with a different request',
@@ -110,6 +139,7 @@ export class TasksController {
     summary: 'Submit a task and get the URL of its event stream',
     description: 'A client that connects to `stream_url` afterwards still receives every event.',
   })
+  @SubmitBody()
   @IdempotencyKeyHeader()
   @ApiCreatedResponse({
     type: SubmitTaskStreamResponseDto,

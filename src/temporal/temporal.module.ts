@@ -8,6 +8,7 @@ import {
 import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
+import { TaskVisibility } from './task-visibility';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
 import { TraceClientInterceptor } from './trace-interceptor';
 
@@ -47,7 +48,8 @@ class TemporalClientCloser implements OnApplicationShutdown {
     TemporalClientCloser,
     SearchAttributes,
     TaskWorkflowGateway,
+    TaskVisibility,
   ],
-  exports: [TaskWorkflowGateway],
+  exports: [TaskWorkflowGateway, TaskVisibility],
 })
 export class TemporalModule {}

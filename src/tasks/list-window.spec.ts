@@ -1,0 +1,253 @@
+import {
+  ListPosition,
+  RangeReader,
+  collectNewest,
+  compareListed,
+  nextWindowHint,
+  positionOf,
+  windowPageSize,
+} from './list-window';
+
+interface Row {
+  taskId: string;
+  executionTimeNs: bigint;
+  /** Close time; undefined while open. */
+  closeNs?: bigint;
+}
+
+const MAX = 1n << 62n;
+const ms = (n: number): bigint => BigInt(n) * 1_000_000n;
+
+/** SQL visibility's order: COALESCE(close_time, max) DESC, start_time DESC, run_id. */
+function storeOrder(a: Row, b: Row): number {
+  const ca = a.closeNs ?? MAX;
+  const cb = b.closeNs ?? MAX;
+  if (ca !== cb) return ca > cb ? -1 : 1;
+  if (a.executionTimeNs !== b.executionTimeNs)
+    return a.executionTimeNs > b.executionTimeNs ? -1 : 1;
+  return a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0;
+}
+
+/**
+ * A store that behaves as Temporal's SQL visibility does: filters by a time range, returns rows
+ * in its own order, pages with a keyset token after the last row. Counts what it returns.
+ */
+class FakeVisibility {
+  readonly rows: Row[] = [];
+  reads = 0;
+  returned = 0;
+
+  add(row: Row): void {
+    this.rows.push(row);
+  }
+
+  readonly read: RangeReader<Row> = ({ from, to }, pageSize, token) => {
+    this.reads++;
+    const after = token ? (JSON.parse(Buffer.from(token).toString()) as string) : undefined;
+    const afterRow = after === undefined ? undefined : this.rows.find((r) => r.taskId === after);
+    const matching = this.rows
+      .filter(
+        (r) =>
+          (from === undefined || r.executionTimeNs >= from) &&
+          (to === undefined || r.executionTimeNs <= to),
+      )
+      .sort(storeOrder)
+      .filter((r) => !afterRow || storeOrder(r, afterRow) > 0);
+    const items = matching.slice(0, pageSize).map((r) => ({ ...r }));
+    this.returned += items.length;
+    const last = items.at(-1);
+    return Promise.resolve({
+      items,
+      nextPageToken:
+        items.length === pageSize && last ? Buffer.from(JSON.stringify(last.taskId)) : undefined,
+    });
+  };
+}
+
+/** A deterministic pseudo-random sequence (mulberry32). */
+function random(seed: number): () => number {
+  let a = seed;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` tasks from `startMs` on, some closed (at random later times), some sharing a time. */
+function fill(store: FakeVisibility, count: number, seed: number, startMs = 1_700_000_000_000) {
+  const next = random(seed);
+  let at = ms(startMs);
+  for (let i = 0; i < count; i++) {
+    // Mostly a few ms apart, sometimes the same microsecond, sometimes a long pause.
+    const r = next();
+    at += r < 0.05 ? 0n : r > 0.98 ? ms(3_600_000) : BigInt(Math.floor(next() * 5_000_000));
+    const closed = next() < 0.6;
+    store.add({
+      taskId: `task_${String(Math.floor(next() * 1e9)).padStart(9, '0')}_${i}`,
+      executionTimeNs: at,
+      closeNs: closed ? at + BigInt(Math.floor(next() * 1e12)) : undefined,
+    });
+  }
+}
+
+/** Walks the whole list `limit` at a time, as a client with the cursor does. */
+async function walk(store: FakeVisibility, limit: number, between?: () => void) {
+  const seen: Row[] = [];
+  const readsPerPage: number[] = [];
+  let after: ListPosition | undefined;
+  let hintNs: bigint | undefined;
+  for (let pages = 0; ; pages++) {
+    // A walk that stops advancing must fail, not spin.
+    if (pages > store.rows.length + 1) throw new Error(`no end after ${pages} pages`);
+    const before = store.returned;
+    const found = await collectNewest(store.read, { after, need: limit + 1, hintNs });
+    readsPerPage.push(store.returned - before);
+    const page = found.slice(0, limit);
+    seen.push(...page);
+    if (found.length <= limit) return { seen, readsPerPage };
+    hintNs = nextWindowHint(after, page);
+    after = positionOf(page.at(-1)!);
+    between?.();
+  }
+}
+
+const ids = (rows: Row[]): string[] => rows.map((r) => r.taskId);
+
+describe('collectNewest', () => {
+  it('returns the newest tasks first, ties by task ID, whatever the store order', async () => {
+    const store = new FakeVisibility();
+    store.add({ taskId: 'task_b', executionTimeNs: ms(10) });
+    store.add({ taskId: 'task_a', executionTimeNs: ms(10), closeNs: ms(11) });
+    store.add({ taskId: 'task_old', executionTimeNs: ms(1), closeNs: ms(99) });
+    store.add({ taskId: 'task_new', executionTimeNs: ms(20), closeNs: ms(21) });
+
+    const found = await collectNewest(store.read, { need: 10 });
+
+    expect(ids(found)).toEqual(['task_new', 'task_a', 'task_b', 'task_old']);
+  });
+
+  it.each([
+    [1, 7],
+    [20, 11],
+    [100, 5],
+  ])(
+    'walks 3,000 tasks %i at a time: each once, in order',
+    async (limit, seed) => {
+      const store = new FakeVisibility();
+      fill(store, 3000, seed);
+
+      const { seen } = await walk(store, limit);
+
+      expect(ids(seen)).toEqual(ids([...store.rows].sort(compareListed)));
+    },
+    30_000,
+  );
+
+  it('reads about a page from the store for each page, however deep', async () => {
+    const store = new FakeVisibility();
+    fill(store, 10_000, 3);
+
+    const { readsPerPage } = await walk(store, 20);
+
+    // Each page: a window of about 1.5 pages, sometimes a first look of one store page and a
+    // second window. Never anything like the 10,000 tasks.
+    const sorted = [...readsPerPage].sort((a, b) => a - b);
+    expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThanOrEqual(windowPageSize(21));
+    expect(Math.max(...readsPerPage)).toBeLessThan(400);
+  }, 60_000);
+
+  it('misses nothing and repeats nothing while newer tasks arrive', async () => {
+    const store = new FakeVisibility();
+    fill(store, 1000, 5);
+    const existing = ids([...store.rows].sort(compareListed));
+    let later = 0;
+    const newest = store.rows.reduce((m, r) => (r.executionTimeNs > m ? r.executionTimeNs : m), 0n);
+
+    const { seen } = await walk(store, 25, () => {
+      later++;
+      store.add({ taskId: `task_late_${later}`, executionTimeNs: newest + ms(later) });
+    });
+
+    expect(ids(seen)).toEqual(existing);
+  });
+
+  it('sees tasks close between pages without losing or repeating them', async () => {
+    const store = new FakeVisibility();
+    fill(store, 1000, 9);
+    const expected = ids([...store.rows].sort(compareListed));
+    const open = store.rows.filter((r) => r.closeNs === undefined);
+    let closing = 0;
+
+    const { seen } = await walk(store, 30, () => {
+      // Close a few open tasks now: they move to the front of the store's closed rows.
+      for (const row of open.slice(closing, closing + 5)) row.closeNs = MAX - 1n - BigInt(closing);
+      closing += 5;
+    });
+
+    expect(ids(seen)).toEqual(expected);
+  });
+
+  it('narrows an over-full window instead of reading it all', async () => {
+    const store = new FakeVisibility();
+    fill(store, 5000, 13);
+    const sorted = [...store.rows].sort(compareListed);
+    const after = positionOf(sorted[100]);
+    const before = store.returned;
+
+    // A hint far too wide: the window below `after` holds thousands of tasks.
+    const found = await collectNewest(store.read, { after, need: 21, hintNs: ms(1e12) });
+
+    expect(ids(found)).toEqual(ids(sorted.slice(101, 122)));
+    expect(store.returned - before).toBeLessThan(300);
+  });
+
+  it('finds the rest when the hint is far too narrow', async () => {
+    const store = new FakeVisibility();
+    fill(store, 2000, 17);
+    const sorted = [...store.rows].sort(compareListed);
+    const after = positionOf(sorted[500]);
+
+    const found = await collectNewest(store.read, { after, need: 50, hintNs: 1n });
+
+    expect(ids(found)).toEqual(ids(sorted.slice(501, 551)));
+  });
+
+  it('returns fewer at the end of the list', async () => {
+    const store = new FakeVisibility();
+    fill(store, 300, 19);
+    const sorted = [...store.rows].sort(compareListed);
+
+    const found = await collectNewest(store.read, {
+      after: positionOf(sorted[289]),
+      need: 21,
+      hintNs: ms(10),
+    });
+
+    expect(ids(found)).toEqual(ids(sorted.slice(290)));
+  });
+
+  it('keeps every task of one microsecond apart, across pages', async () => {
+    const store = new FakeVisibility();
+    for (let i = 0; i < 150; i++) {
+      store.add({ taskId: `task_${String(i).padStart(3, '0')}`, executionTimeNs: ms(5) });
+    }
+
+    const { seen } = await walk(store, 20);
+
+    expect(ids(seen)).toEqual(store.rows.map((r) => r.taskId).sort());
+  });
+});
+
+describe('nextWindowHint', () => {
+  it('is half again the span the page covered below the previous position', () => {
+    const page = [
+      { taskId: 'a', executionTimeNs: ms(90) },
+      { taskId: 'b', executionTimeNs: ms(80) },
+    ];
+    expect(nextWindowHint({ at: ms(100), taskId: 'z' }, page)).toBe(ms(30) + 1000n);
+    expect(nextWindowHint(undefined, page)).toBe(ms(15) + 1000n);
+    expect(nextWindowHint(undefined, [])).toBeUndefined();
+  });
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   ListPosition,
   RangeReader,
@@ -8,25 +9,39 @@ import {
   windowPageSize,
 } from './list-window';
 
-interface Row {
-  taskId: string;
-  executionTimeNs: bigint;
-  /** Close time; undefined while open. */
-  closeNs?: bigint;
+class Row {
+  constructor(
+    readonly taskId: string,
+    readonly executionTimeNs: bigint,
+    /** Close time; undefined while open. */
+    public closeNs?: bigint,
+  ) {}
+
+  get open(): boolean {
+    return this.closeNs === undefined;
+  }
 }
 
 const MAX = 1n << 62n;
 const ms = (n: number): bigint => BigInt(n) * 1_000_000n;
 
-/** SQL visibility's order: COALESCE(close_time, max) DESC, start_time DESC, run_id. */
+const scramble = (id: string): string => createHash('sha256').update(id).digest('hex');
+
+/**
+ * SQL visibility's order: COALESCE(close_time, max) DESC, start_time DESC, run_id. The run ID
+ * is random: tasks of one time come in an order unrelated to their task IDs.
+ */
 function storeOrder(a: Row, b: Row): number {
   const ca = a.closeNs ?? MAX;
   const cb = b.closeNs ?? MAX;
   if (ca !== cb) return ca > cb ? -1 : 1;
   if (a.executionTimeNs !== b.executionTimeNs)
     return a.executionTimeNs > b.executionTimeNs ? -1 : 1;
-  return a.taskId < b.taskId ? -1 : a.taskId > b.taskId ? 1 : 0;
+  return scramble(a.taskId).localeCompare(scramble(b.taskId));
 }
+
+const scrambledOrder = (a: Row, b: Row): number =>
+  scramble(`x${a.taskId}`).localeCompare(scramble(`x${b.taskId}`));
 
 /**
  * A store that behaves as Temporal's SQL visibility does: filters by a time range, returns rows
@@ -37,23 +52,39 @@ class FakeVisibility {
   reads = 0;
   returned = 0;
 
-  add(row: Row): void {
-    this.rows.push(row);
+  /**
+   * Other orders than SQL visibility's: `closedFirst` turns it around (closed by close time,
+   * then open), `scrambled` is unrelated to time or state.
+   */
+  constructor(private readonly order: 'sql' | 'closedFirst' | 'scrambled' = 'sql') {}
+
+  private compare = (a: Row, b: Row): number => {
+    if (this.order === 'scrambled') return scrambledOrder(a, b);
+    if (this.order === 'closedFirst' && a.open !== b.open) return a.open ? 1 : -1;
+    return storeOrder(a, b);
+  };
+
+  add(row: { taskId: string; executionTimeNs: bigint; closeNs?: bigint }): void {
+    this.rows.push(new Row(row.taskId, row.executionTimeNs, row.closeNs));
   }
 
-  readonly read: RangeReader<Row> = ({ from, to }, pageSize, token) => {
+  readonly read: RangeReader<Row> = ({ from, to, closedOnly }, pageSize, token) => {
     this.reads++;
     const after = token ? (JSON.parse(Buffer.from(token).toString()) as string) : undefined;
     const afterRow = after === undefined ? undefined : this.rows.find((r) => r.taskId === after);
     const matching = this.rows
       .filter(
         (r) =>
+          (!closedOnly || !r.open) &&
           (from === undefined || r.executionTimeNs >= from) &&
           (to === undefined || r.executionTimeNs <= to),
       )
-      .sort(storeOrder)
-      .filter((r) => !afterRow || storeOrder(r, afterRow) > 0);
-    const items = matching.slice(0, pageSize).map((r) => ({ ...r }));
+      .sort(this.compare)
+      .filter((r) => !afterRow || this.compare(r, afterRow) > 0);
+    // Copies: a row that closes later must not change what an earlier read returned.
+    const items = matching
+      .slice(0, pageSize)
+      .map((r) => new Row(r.taskId, r.executionTimeNs, r.closeNs));
     this.returned += items.length;
     const last = items.at(-1);
     return Promise.resolve({
@@ -93,7 +124,12 @@ function fill(store: FakeVisibility, count: number, seed: number, startMs = 1_70
 }
 
 /** Walks the whole list `limit` at a time, as a client with the cursor does. */
-async function walk(store: FakeVisibility, limit: number, between?: () => void) {
+async function walk(
+  store: FakeVisibility,
+  limit: number,
+  between?: () => void,
+  openFirst?: boolean,
+) {
   const seen: Row[] = [];
   const readsPerPage: number[] = [];
   let after: ListPosition | undefined;
@@ -102,7 +138,7 @@ async function walk(store: FakeVisibility, limit: number, between?: () => void) 
     // A walk that stops advancing must fail, not spin.
     if (pages > store.rows.length + 1) throw new Error(`no end after ${pages} pages`);
     const before = store.returned;
-    const found = await collectNewest(store.read, { after, need: limit + 1, hintNs });
+    const found = await collectNewest(store.read, { after, need: limit + 1, hintNs, openFirst });
     readsPerPage.push(store.returned - before);
     const page = found.slice(0, limit);
     seen.push(...page);
@@ -240,11 +276,59 @@ describe('collectNewest', () => {
   });
 });
 
+describe('collectNewest, first look', () => {
+  it('reads one page more than asked and an empty closed window when all tasks are open', async () => {
+    const store = new FakeVisibility();
+    for (let i = 0; i < 5000; i++) {
+      store.add({ taskId: `task_${i}`, executionTimeNs: ms(1000 + i) });
+    }
+
+    const found = await collectNewest(store.read, { need: 21 });
+
+    expect(ids(found)).toEqual(Array.from({ length: 21 }, (_, i) => `task_${4999 - i}`));
+    expect([store.reads, store.returned]).toEqual([2, 22]);
+  });
+
+  it('reads the window whole when the first page ends among tasks of one time', async () => {
+    const store = new FakeVisibility();
+    const tie = (i: number): string => `task_tie_${String(i).padStart(3, '0')}`;
+    for (let i = 0; i < 100; i++) {
+      if (i < 10) store.add({ taskId: `task_new_${i}`, executionTimeNs: ms(50) });
+      // The store returns tasks of one time in run-ID order, not task-ID order.
+      store.add({ taskId: tie(i), executionTimeNs: ms(20) });
+      store.add({ taskId: `task_old_${i}`, executionTimeNs: ms(10) });
+    }
+
+    const found = await collectNewest(store.read, { need: 30 });
+
+    expect(ids(found)).toEqual([
+      ...Array.from({ length: 10 }, (_, i) => `task_new_${i}`),
+      ...Array.from({ length: 20 }, (_, i) => tie(i)),
+    ]);
+  });
+
+  it.each([
+    ['closedFirst', 7],
+    ['scrambled', 23],
+  ] as const)(
+    'walks a store with another order (%s) with openFirst: false',
+    async (order, seed) => {
+      const store = new FakeVisibility(order);
+      fill(store, 2000, seed);
+
+      const { seen } = await walk(store, 20, undefined, false);
+
+      expect(ids(seen)).toEqual(ids([...store.rows].sort(compareListed)));
+    },
+    30_000,
+  );
+});
+
 describe('nextWindowHint', () => {
   it('is half again the span the page covered below the previous position', () => {
     const page = [
-      { taskId: 'a', executionTimeNs: ms(90) },
-      { taskId: 'b', executionTimeNs: ms(80) },
+      { taskId: 'a', executionTimeNs: ms(90), open: true },
+      { taskId: 'b', executionTimeNs: ms(80), open: false },
     ];
     expect(nextWindowHint({ at: ms(100), taskId: 'z' }, page)).toBe(ms(30) + 1000n);
     expect(nextWindowHint(undefined, page)).toBe(ms(15) + 1000n);

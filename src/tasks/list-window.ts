@@ -3,11 +3,21 @@
  * read a window of execution times that is sure to hold the tasks a page needs, and sort only
  * that window here.
  *
- * The store returns matches in an order of its own (SQL visibility: open workflows first, then
- * closed ones by close time), and can filter on a time range. Any `n` matches of a range tell
- * a lower bound: the range from the n-th newest of them up holds at least `n` matches, so it
- * holds the `n` newest ones. A page therefore costs a read of one narrow window, whatever the
- * number of tasks below it.
+ * Any `n` matches of a time range tell a lower bound: the range from the n-th newest of them up
+ * holds at least `n` matches, so it holds the `n` newest ones. A page therefore costs the read
+ * of one narrow window, whatever the number of tasks below it. Where that window lies comes
+ * from the previous page (the cursor carries its width), or from a first look at the store.
+ *
+ * The first look uses one property of the store's own order, which SQL visibility (SQLite,
+ * MySQL, PostgreSQL) and Elasticsearch visibility share: open executions come first, newest
+ * start first (`ORDER BY COALESCE(close_time, '9999-12-31') DESC, start_time DESC, run_id`).
+ * So a first page of n open tasks holds every open task of the range down to the n-th, and
+ * only closed ones remain to be read from the window. This cannot be checked from a page (a
+ * page of closed tasks looks the same in any order): a store with another order needs
+ * `openFirst: false`, which reads every window whole.
+ *
+ * Open tasks are ordered by start time there, windows and pages by execution time: the same for
+ * a task, which starts with no delay.
  */
 
 /** Where a task sits in the list: newest first by time, ties by task ID ascending. */
@@ -20,12 +30,15 @@ export interface ListPosition {
 export interface Listable {
   taskId: string;
   executionTimeNs: bigint;
+  /** Still running, as the store recorded it. */
+  open: boolean;
 }
 
-/** Execution times from `from` to `to`, both included; either may be open. */
-export interface TimeRange {
+/** Execution times from `from` to `to`, both included (either may be open), maybe closed only. */
+export interface RangeQuery {
   from?: bigint;
   to?: bigint;
+  closedOnly?: boolean;
 }
 
 export interface RangePage<T> {
@@ -35,7 +48,7 @@ export interface RangePage<T> {
 
 /** A store query restricted to a time range, read a page at a time. */
 export type RangeReader<T> = (
-  range: TimeRange,
+  range: RangeQuery,
   pageSize: number,
   nextPageToken?: Uint8Array,
 ) => Promise<RangePage<T>>;
@@ -44,6 +57,14 @@ export type RangeReader<T> = (
 export const MAX_STORE_PAGE = 1000;
 /** Narrowing attempts before a window is read to the end as it is. */
 const MAX_NARROWING = 4;
+
+/**
+ * Store page sizes when `missing` tasks are still wanted. A first look needs one more than
+ * `missing` (to see whether the page ends between tasks of the same time); a window is
+ * expected to hold about half again as many (see nextWindowHint) and gets room for twice.
+ */
+export const probePageSize = (missing: number): number => Math.min(MAX_STORE_PAGE, missing + 1);
+export const windowPageSize = (missing: number): number => Math.min(MAX_STORE_PAGE, 2 * missing);
 
 export const positionOf = (item: Listable): ListPosition => ({
   at: item.executionTimeNs,
@@ -65,18 +86,22 @@ export function isAfter(item: Listable, position: ListPosition | undefined): boo
   return item.taskId > position.taskId;
 }
 
-/**
- * Store page sizes when `missing` tasks are still wanted. A first look with no lower bound needs
- * only `missing` matches to find where the page ends; a window is expected to hold about half
- * again as many (see nextWindowHint) and gets room for twice.
- */
-export const probePageSize = (missing: number): number => Math.min(MAX_STORE_PAGE, missing);
-export const windowPageSize = (missing: number): number => Math.min(MAX_STORE_PAGE, 2 * missing);
+const newestFirst = (a: bigint, b: bigint): number => (a > b ? -1 : a < b ? 1 : 0);
 
-interface RangeRead<T> {
-  items: T[];
-  /** The lower end of what was read completely: the range's own, or a narrower one. */
-  from?: bigint;
+/** Every page of `range` after the first. */
+async function readRest<T>(
+  read: RangeReader<T>,
+  range: RangeQuery,
+  first: RangePage<T>,
+): Promise<T[]> {
+  const items = [...first.items];
+  let token = first.nextPageToken;
+  while (token) {
+    const next = await read(range, MAX_STORE_PAGE, token);
+    items.push(...next.items);
+    token = next.nextPageToken;
+  }
+  return items;
 }
 
 /**
@@ -86,35 +111,79 @@ interface RangeRead<T> {
  */
 async function readRange<T extends Listable>(
   read: RangeReader<T>,
-  range: TimeRange,
+  range: RangeQuery,
   missing: number,
   position: ListPosition | undefined,
-): Promise<RangeRead<T>> {
+  openFirst: boolean,
+): Promise<T[]> {
+  const to = range.to;
   let from = range.from;
+  if (from === undefined) {
+    const first = await read({ to }, probePageSize(missing));
+    if (!first.nextPageToken) return first.items;
+    const firstLook = openFirst
+      ? await closedToComplete(read, first.items, to, missing, position)
+      : undefined;
+    if (firstLook) return firstLook;
+    from = nthNewest(first.items, missing, position);
+    if (from === undefined) return readRest(read, { to }, first);
+  }
   for (let attempt = 0; ; attempt++) {
-    const pageSize = from === undefined ? probePageSize(missing) : windowPageSize(missing);
-    const first = await read({ from, to: range.to }, pageSize);
-    if (!first.nextPageToken) return { items: first.items, from };
-
-    const times = first.items
-      .filter((item) => isAfter(item, position))
-      .map((item) => item.executionTimeNs)
-      .sort((a, b) => (a > b ? -1 : a < b ? 1 : 0));
-    const bound = times[missing - 1];
-    if (attempt < MAX_NARROWING && bound !== undefined && (from === undefined || bound > from)) {
+    const first = await read({ from, to }, windowPageSize(missing));
+    if (!first.nextPageToken) return first.items;
+    // Over-full: this page's own matches bound a narrower window that still holds enough.
+    const bound = nthNewest(first.items, missing, position);
+    if (attempt < MAX_NARROWING && bound !== undefined && bound > from) {
       from = bound;
       continue;
     }
-    // Too few usable matches to narrow by (or narrowing no longer helps): read it all.
-    const items = [...first.items];
-    let token: Uint8Array | undefined = first.nextPageToken;
-    while (token) {
-      const next = await read({ from, to: range.to }, MAX_STORE_PAGE, token);
-      items.push(...next.items);
-      token = next.nextPageToken;
-    }
-    return { items, from };
+    return readRest(read, { from, to }, first);
   }
+}
+
+/** The time of the n-th newest item after `position`, if there are n. */
+function nthNewest(items: Listable[], n: number, position: ListPosition | undefined) {
+  return items
+    .filter((item) => isAfter(item, position))
+    .map((item) => item.executionTimeNs)
+    .sort(newestFirst)[n - 1];
+}
+
+/**
+ * From a first store page of a range (in the store's order), the matches of `[bound, to]` for a
+ * bound that leaves `missing`: the page's open tasks are all the open ones down to its last,
+ * so only closed tasks are read. Undefined when the page ends among open tasks of one time
+ * (more of that time may follow); the caller then reads the window whole.
+ */
+async function closedToComplete<T extends Listable>(
+  read: RangeReader<T>,
+  page: T[],
+  to: bigint | undefined,
+  missing: number,
+  position: ListPosition | undefined,
+): Promise<T[] | undefined> {
+  const openCount = page.findIndex((item) => !item.open);
+  const open = openCount === -1 ? page : page.slice(0, openCount);
+
+  let bound: bigint | undefined;
+  if (open.length === page.length) {
+    // Only open tasks: those down to the missing-th usable one are all there are above it,
+    // unless the next one in the page has the same time (more may follow beyond the page).
+    let seen = 0;
+    const last = open.findIndex((item) => isAfter(item, position) && ++seen === missing);
+    const next = open[last + 1];
+    if (last === -1 || !next || next.executionTimeNs === open[last].executionTimeNs) {
+      return undefined;
+    }
+    bound = open[last].executionTimeNs;
+  } else {
+    // Open tasks, then closed ones: every open task of the range is in the page.
+    bound = nthNewest(page, missing, position);
+    if (bound === undefined) return undefined;
+  }
+  const range: RangeQuery = { from: bound, to, closedOnly: true };
+  const closed = await read(range, windowPageSize(missing));
+  return [...page, ...(await readRest(read, range, closed))];
 }
 
 export interface CollectOptions {
@@ -127,17 +196,22 @@ export interface CollectOptions {
    * a guess: a wrong one costs an extra read, never a wrong answer.
    */
   hintNs?: bigint;
+  /**
+   * Whether the store returns open executions first, newest start first, as Temporal's SQL and
+   * Elasticsearch visibility do (default). False reads every window whole, for any order.
+   */
+  openFirst?: boolean;
 }
 
 /**
  * The first `need` matches after `after`, newest first (fewer when there are no more): each
- * exactly once, whatever order the store returns them in.
+ * exactly once.
  */
 export async function collectNewest<T extends Listable>(
   read: RangeReader<T>,
-  { after, need, hintNs }: CollectOptions,
+  { after, need, hintNs, openFirst = true }: CollectOptions,
 ): Promise<T[]> {
-  // A workflow that closes between two store pages can be read twice: keep the later read.
+  // A workflow that closes between two reads can be read twice: keep the later read.
   const found = new Map<string, T>();
   const add = (items: T[]): void => {
     for (const item of items) if (isAfter(item, after)) found.set(item.taskId, item);
@@ -146,16 +220,13 @@ export async function collectNewest<T extends Listable>(
   let to = after?.at;
   if (after && hintNs !== undefined && hintNs > 0n) {
     const from = after.at - hintNs > 0n ? after.at - hintNs : 0n;
-    const window = await readRange(read, { from, to: after.at }, need, after);
-    add(window.items);
-    // A narrowed window holds enough by construction; a complete one may not.
-    if (found.size >= need || window.from !== from) return newest(found, need);
+    add(await readRange(read, { from, to: after.at }, need, after, openFirst));
+    // A window that was narrowed holds enough by construction; a complete one may not.
+    if (found.size >= need || from === 0n) return newest(found, need);
     to = from - 1n;
-    if (to < 0n) return newest(found, need);
   }
-  // No lower bound: the store's first page of what is left tells where the page ends.
-  const rest = await readRange(read, { to }, need - found.size, after);
-  add(rest.items);
+  // No lower bound: a first look at the store tells where the page ends.
+  add(await readRange(read, { to }, need - found.size, after, openFirst));
   return newest(found, need);
 }
 

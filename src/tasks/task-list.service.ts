@@ -16,7 +16,7 @@ import {
   positionOf,
   type ListPosition,
   type RangeReader,
-  type TimeRange,
+  type RangeQuery,
 } from './list-window';
 import { statusOf } from './task-history';
 import type { TaskStatus } from './task-status';
@@ -224,8 +224,9 @@ function visibilityQuery(tenantId: string, filters: ListFilters): string {
  * ExecutionTime, not StartTime: SQL visibility indexes execution time (by_execution_time), so
  * a narrow window is an index range; start time is only filtered row by row.
  */
-function withRange(query: string, { from, to }: TimeRange): string {
+function withRange(query: string, { from, to, closedOnly }: RangeQuery): string {
   const clauses = [query];
+  if (closedOnly) clauses.push(`ExecutionStatus != 'Running'`);
   if (from !== undefined) clauses.push(`ExecutionTime >= '${formatNanos(from)}'`);
   if (to !== undefined) clauses.push(`ExecutionTime <= '${formatNanos(to)}'`);
   return clauses.join(' AND ');

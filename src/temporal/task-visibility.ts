@@ -42,6 +42,8 @@ export interface VisibleTask {
   startTime: Date;
   closeTime?: Date;
   status: ExecutionStatus;
+  /** Not closed yet, as visibility last recorded it. */
+  open: boolean;
   /** The `TaskStatus` search attribute as the workflow last recorded it (absent until picked). */
   recordedStatus?: string;
   query: string;
@@ -77,12 +79,14 @@ const asString = (value: unknown): string => (typeof value === 'string' ? value 
 function visibleTask(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): VisibleTask {
   const memo = info.memo?.fields ?? {};
   const recorded = decoded(info.searchAttributes?.indexedFields?.[TASK_STATUS_ATTRIBUTE.name]);
+  const status = EXECUTION_STATUSES[info.status ?? 0] ?? 'RUNNING';
   return {
     taskId: info.execution?.workflowId ?? '',
     executionTimeNs: nanosOf(info.executionTime ?? info.startTime),
     startTime: dateOf(info.startTime) ?? new Date(0),
     closeTime: dateOf(info.closeTime),
-    status: EXECUTION_STATUSES[info.status ?? 0] ?? 'RUNNING',
+    status,
+    open: status === 'RUNNING',
     recordedStatus: typeof recorded === 'string' ? recorded : undefined,
     query: asString(decoded(memo[MEMO_QUERY])),
     mode: asString(decoded(memo[MEMO_MODE])),

@@ -27,6 +27,7 @@ import {
   startWorker,
   runBenchmark,
 } from './stack';
+import { benchList } from './list';
 
 const AT_32 = Number(process.env.BENCH_REQUESTS ?? 800);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
@@ -35,8 +36,11 @@ const CONCURRENCIES = [1, 32];
 const ROUNDS = 4;
 /** Resumes each side makes before measuring, so the JIT has compiled the resume path. */
 const WARM_RESUMES = 64;
-/** BENCH_OPS=status,resume measures only those operations (e.g. while profiling one). */
-const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status').split(','));
+/**
+ * BENCH_OPS=status,resume measures only those operations (e.g. while profiling one); `list` is
+ * the list table (bench/list.ts), which starts 10,000 tasks first (a few minutes).
+ */
+const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status,list').split(','));
 
 /** CPU milliseconds, by process. */
 interface Cpu {
@@ -354,13 +358,37 @@ async function main(): Promise<void> {
     }
     clearInterval(sampler);
 
-    console.log(
-      '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
-        ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare | API RSS peak MB |',
-    );
-    console.log(`|${' --- |'.repeat(11)}`);
-    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-    console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
+    if (rows.length > 0) {
+      console.log(
+        '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
+          ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare | API RSS peak MB |',
+      );
+      console.log(`|${' --- |'.repeat(11)}`);
+      for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+      console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
+    }
+
+    if (OPS.has('list')) {
+      const listPool = new Pool(api.url, { connections: 1 });
+      try {
+        await benchList({
+          client,
+          namespace: 'default',
+          get: async (path) => {
+            const res = await listPool.request({
+              method: 'GET',
+              path,
+              headers: { 'x-api-key': api.listKey },
+            });
+            const text = await res.body.text();
+            if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${text}`);
+            return text;
+          },
+        });
+      } finally {
+        await listPool.close();
+      }
+    }
   } finally {
     clearInterval(sampler);
     await Promise.all([...pools.values()].map((p) => p.close()));

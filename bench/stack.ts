@@ -17,6 +17,8 @@ import { waitFor } from '../test/support/wait';
 /** Whom the benchmark's key belongs to; tasks started by hand are started as them. */
 export const BENCH_TENANT = 'bench';
 export const BENCH_USER = 'bench-user';
+/** The tenant of the list benchmark, apart so that other operations' tasks do not count. */
+export const BENCH_LIST_TENANT = 'bench-list';
 
 export interface Stack {
   temporalAddress: string;
@@ -52,25 +54,29 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
-): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string }> {
+): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string; listKey: string }> {
   const port = await freePort();
   const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
-  const printed: string[] = [];
-  createKeys(
-    [
-      'create',
-      '--file',
-      keysFile,
-      '--name',
-      'bench',
-      '--tenant',
-      BENCH_TENANT,
-      '--user',
-      BENCH_USER,
-    ].concat(['--scopes', 'tasks:read,tasks:write']),
-    (line) => printed.push(line),
-  );
-  const key = printed[0];
+  const createKey = (tenant: string): string => {
+    const printed: string[] = [];
+    createKeys(
+      [
+        'create',
+        '--file',
+        keysFile,
+        '--name',
+        tenant,
+        '--tenant',
+        tenant,
+        '--user',
+        BENCH_USER,
+      ].concat(['--scopes', 'tasks:read,tasks:write']),
+      (line) => printed.push(line),
+    );
+    return printed[0];
+  };
+  const key = createKey(BENCH_TENANT);
+  const listKey = createKey(BENCH_LIST_TENANT);
   // BENCH_API_CPUS pins the API (run the benchmark itself with `taskset -c <others>` too).
   const child = startNodeProcess(
     'main',
@@ -99,7 +105,7 @@ export async function startApi(
     async () => (await client.request('GET', '/readiness').catch(() => undefined))?.status === 200,
     60_000,
   );
-  return { process: child, client, url, key };
+  return { process: child, client, url, key, listKey };
 }
 
 /** The node flags of `npm run start:api`: the benchmark runs the API as documented. */

@@ -144,7 +144,11 @@ export class TaskListService {
               tenantId: principal.tenantId,
               filters,
               after: positionOf(last),
-              hintNs: nextWindowHint(after?.position, page),
+              // Measured from where this page began, past any offset.
+              hintNs: nextWindowHint(
+                request.offset > 0 ? positionOf(found[request.offset - 1]) : after?.position,
+                page,
+              ),
             })
           : undefined,
     };

@@ -2,9 +2,13 @@
  * The list table of `npm run bench` (issue 17): GET /api/v1/tasks against the bare visibility
  * call of the same page, at 100, 1,000 and 10,000 tasks in one tenant.
  *
- * "Bare" is one ListWorkflowExecutions call for the page's 20 rows with the same filter (for the
- * deep page: the window of execution times the cursor's page lies in), as a client of Temporal
- * would read "some 20 tasks": unsorted, uncounted, statuses as visibility last recorded them.
+ * Two bare sides, each the Temporal calls of one page made directly with the same filter (for
+ * the deep page: within the window of execution times the cursor's page lies in):
+ * - "list alone": one ListWorkflowExecutions of the page's 20 rows, as a client of Temporal would
+ *   read "some 20 tasks": unsorted, uncounted, statuses as visibility last recorded them;
+ * - "list, count, describes": that, CountWorkflowExecutions beside it, and a describe of each
+ *   open task listed: the calls an exact page needs (the API reads open tasks as GET does, and
+ *   its GET is a describe when it has folded the task's history before).
  *
  * The tasks are started bare on a task queue no worker polls, so they stay queued and cost
  * Temporal nothing after their start. One tenant grows from size to size. Against an external
@@ -24,7 +28,7 @@ const SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(
 const REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 60);
 const ROUNDS = 4;
 const LIMIT = 20;
-const SESSIONS = 10;
+const SESSIONS = 4;
 /** No worker polls this queue: the tasks stay queued. */
 const IDLE_QUEUE = 'bench-list-idle';
 const BASE_QUERY = `WorkflowType = '${TASK_WORKFLOW_TYPE}' AND TenantId = '${BENCH_LIST_TENANT}'`;
@@ -57,25 +61,15 @@ async function timed(n: number, op: () => Promise<unknown>): Promise<number[]> {
   return latencies;
 }
 
-/** API and bare in alternating rounds, so that neither always runs first. */
-async function compare(
-  viaApi: () => Promise<unknown>,
-  bare: () => Promise<unknown>,
-): Promise<{ api: Timing; bare: Timing }> {
-  const a: number[] = [];
-  const b: number[] = [];
+/** The sides in alternating rounds, so that none always runs first. */
+async function compare(sides: (() => Promise<unknown>)[]): Promise<Timing[]> {
+  const latencies: number[][] = sides.map(() => []);
   for (let round = 0; round < ROUNDS; round++) {
     const n = Math.ceil(REQUESTS / ROUNDS);
-    if (round % 2 === 0) {
-      a.push(...(await timed(n, viaApi)));
-      b.push(...(await timed(n, bare)));
-    } else {
-      b.push(...(await timed(n, bare)));
-      a.push(...(await timed(n, viaApi)));
-    }
+    const order = sides.map((_, i) => (i + round) % sides.length);
+    for (const i of order) latencies[i].push(...(await timed(n, sides[i])));
   }
-  const timing = (xs: number[]): Timing => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) });
-  return { api: timing(a), bare: timing(b) };
+  return latencies.map((xs) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) }));
 }
 
 export async function benchList({ client, namespace, get }: ListBenchDeps): Promise<void> {
@@ -84,6 +78,17 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
     Number((await service.countWorkflowExecutions({ namespace, query: BASE_QUERY })).count ?? 0);
   const bareList = (query: string) =>
     service.listWorkflowExecutions({ namespace, query, pageSize: LIMIT });
+  const bareExact = (query: string) =>
+    Promise.all([
+      service.countWorkflowExecutions({ namespace, query }),
+      bareList(query).then(({ executions }) =>
+        Promise.all(
+          (executions ?? [])
+            .filter((e) => !e.closeTime)
+            .map((e) => service.describeWorkflowExecution({ namespace, execution: e.execution })),
+        ),
+      ),
+    ]);
   const list = async (query: string): Promise<ListPage> => JSON.parse(await get(query)) as ListPage;
 
   const startTasks = async (n: number): Promise<void> => {
@@ -158,38 +163,47 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
       `ExecutionTime >= '${formatNanos(after.at - hintNs)}' AND ` +
       `ExecutionTime <= '${formatNanos(after.at)}'`;
 
-    const first = await compare(
+    const deepQuery = `${BASE_QUERY} AND ${deepWindow}`;
+    const filteredQuery = `${BASE_QUERY} AND SessionId = 's3'`;
+    const first = await compare([
       () => get(`/api/v1/tasks?limit=${LIMIT}`),
+      () => bareExact(BASE_QUERY),
       () => bareList(BASE_QUERY),
-    );
-    const deep = await compare(
+    ]);
+    const deep = await compare([
       () => get(`/api/v1/tasks?limit=${LIMIT}&cursor=${deepCursor}`),
-      () => bareList(`${BASE_QUERY} AND ${deepWindow}`),
-    );
-    const filtered = await compare(
+      () => bareExact(deepQuery),
+      () => bareList(deepQuery),
+    ]);
+    const filtered = await compare([
       () => get(`/api/v1/tasks?limit=${LIMIT}&session_id=s3`),
-      () => bareList(`${BASE_QUERY} AND SessionId = 's3'`),
-    );
-    const row = (name: string, t: { api: Timing; bare: Timing }) =>
+      () => bareExact(filteredQuery),
+      () => bareList(filteredQuery),
+    ]);
+    const row = (name: string, [api, exact, alone]: Timing[]) =>
       rows.push([
         String(total),
         name,
-        `${t.api.p50.toFixed(1)} / ${t.bare.p50.toFixed(1)}`,
-        `${t.api.p99.toFixed(1)} / ${t.bare.p99.toFixed(1)}`,
+        `${api.p50.toFixed(1)} / ${api.p99.toFixed(1)}`,
+        `${exact.p50.toFixed(1)} / ${exact.p99.toFixed(1)}`,
+        `${alone.p50.toFixed(1)} / ${alone.p99.toFixed(1)}`,
       ]);
     row('first page', first);
     row(`page ${Math.ceil(total / 2 / LIMIT) + 1} by cursor`, deep);
     row(`filtered (session, ${Math.round(100 / SESSIONS)} %)`, filtered);
-    firstPageP50.push(first.api.p50);
-    deepPageP50.push(deep.api.p50);
-    filteredP50.push(filtered.api.p50);
+    firstPageP50.push(first[0].p50);
+    deepPageP50.push(deep[0].p50);
+    filteredP50.push(filtered[0].p50);
   }
 
   console.log(
     `\nList, ${LIMIT} a page, one tenant (tasks queued, no worker), ${REQUESTS} requests a side:`,
   );
-  console.log('\n| tasks | page | p50 ms API / bare | p99 ms API / bare |');
-  console.log(`|${' --- |'.repeat(4)}`);
+  console.log(
+    '\n| tasks | page | API p50 / p99 ms | bare list, count, describes p50 / p99 ms |' +
+      ' bare list alone p50 / p99 ms |',
+  );
+  console.log(`|${' --- |'.repeat(5)}`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   if (SIZES.length > 1) {
     const growth = (p50s: number[]) => (p50s.at(-1)! / p50s[0]).toFixed(2);

@@ -112,7 +112,7 @@ export class TaskListService {
 
   async list(principal: Principal, request: ListTasksRequest): Promise<TaskListPage> {
     const filters: ListFilters = { status: request.status, sessionId: request.sessionId };
-    const after = request.cursor ? this.position(principal, filters, request.cursor) : undefined;
+    const after = request.cursor ? this.readCursor(principal, filters, request.cursor) : undefined;
     const query = visibilityQuery(principal.tenantId, filters);
 
     const total = this.visibility.count(query);
@@ -154,7 +154,8 @@ export class TaskListService {
     };
   }
 
-  private position(
+  /** Where the cursor points, once it is known to be this caller's, for these filters. */
+  private readCursor(
     principal: Principal,
     filters: ListFilters,
     text: string,
@@ -163,8 +164,9 @@ export class TaskListService {
     try {
       cursor = decodeCursor(text);
     } catch (err) {
-      if (err instanceof InvalidCursorError)
+      if (err instanceof InvalidCursorError) {
         throw new InvalidInputError('Invalid cursor parameter');
+      }
       throw err;
     }
     if (cursor.tenantId !== principal.tenantId) {

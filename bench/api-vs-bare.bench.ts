@@ -14,6 +14,7 @@ import {
   TaskInput,
   taskStartRecord,
 } from '../src/workflows/contract';
+import { registerSearchAttributes } from '../src/temporal/search-attributes';
 import { waitFor } from '../test/support/wait';
 import {
   BENCH_TENANT,
@@ -149,6 +150,9 @@ async function main(): Promise<void> {
   const client = new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
   });
+  // Tasks are started bare below: their search attributes must exist first, and the worker
+  // registering them as it starts may not have got there yet.
+  await registerSearchAttributes(client.connection.operatorService, 'default');
   const pools = new Map(CONCURRENCIES.map((c) => [c, new Pool(api.url, { connections: c })]));
   const headers = { 'x-api-key': api.key, 'content-type': 'application/json' };
 

@@ -27,8 +27,9 @@ import {
   startTemporal,
   startWorker,
   runBenchmark,
+  benchListTenant,
 } from './stack';
-import { benchList } from './list';
+import { LIST_SIZES, benchList } from './list';
 
 const AT_32 = Number(process.env.BENCH_REQUESTS ?? 800);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
@@ -146,7 +147,11 @@ async function main(): Promise<void> {
   const stack = await startTemporal();
   const taskQueue = `bench-${randomUUID()}`;
   const worker = startWorker(stack.temporalAddress, taskQueue);
-  const api = await startApi(stack.temporalAddress, taskQueue);
+  const api = await startApi(
+    stack.temporalAddress,
+    taskQueue,
+    OPS.has('list') ? LIST_SIZES.map(benchListTenant) : [],
+  );
   const client = new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
   });
@@ -378,11 +383,11 @@ async function main(): Promise<void> {
         await benchList({
           client,
           namespace: 'default',
-          get: async (path) => {
+          get: async (size, path) => {
             const res = await listPool.request({
               method: 'GET',
               path,
-              headers: { 'x-api-key': api.listKey },
+              headers: { 'x-api-key': api.tenantKeys[benchListTenant(size)] },
             });
             const text = await res.body.text();
             if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${text}`);

@@ -1,6 +1,11 @@
 /**
- * The list table of `npm run bench` (issue 17): GET /api/v1/tasks against the bare visibility
- * call of the same page, at 100, 1,000 and 10,000 tasks in one tenant.
+ * The list table of `npm run bench` (issue 17): GET /api/v1/tasks against the Temporal calls of
+ * the same page made bare, at 100, 1,000 and 10,000 tasks in one tenant.
+ *
+ * Each size has a tenant of its own (`bench-list-<size>`), all filled first, and then every
+ * measurement runs in rounds that go through all sizes, pages and sides in turn: on these
+ * noisy shared machines a burst of load then falls on all of them alike instead of on
+ * whichever size was being measured at the time.
  *
  * Two bare sides, each the Temporal calls of one page made directly with the same filter (for
  * the deep page: within the window of execution times the cursor's page lies in):
@@ -11,8 +16,8 @@
  *   its GET is a describe when it has folded the task's history before).
  *
  * The tasks are started bare on a task queue no worker polls, so they stay queued and cost
- * Temporal nothing after their start. One tenant grows from size to size. Against an external
- * Temporal (TEMPORAL_ADDRESS) the tenant's tasks of an earlier run are reused.
+ * Temporal nothing after their start. Against an external Temporal (TEMPORAL_ADDRESS) the
+ * tenants' tasks of an earlier run are reused.
  */
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
@@ -21,23 +26,24 @@ import { decodeCursor } from '../src/tasks/list-cursor';
 import { formatNanos } from '../src/tasks/task-list.service';
 import { TASK_WORKFLOW_TYPE, TaskInput, taskStartRecord } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
-import { BENCH_LIST_TENANT, BENCH_USER, percentile } from './stack';
+import { BENCH_USER, benchListTenant, percentile } from './stack';
 
-const SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(Number);
-/** Requests per side and page, in ROUNDS alternating rounds. */
+export const LIST_SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(Number);
+/** Requests per size, page and side, in ROUNDS rounds. */
 const REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 60);
-const ROUNDS = 4;
+const ROUNDS = 6;
 const LIMIT = 20;
 const SESSIONS = 4;
 /** No worker polls this queue: the tasks stay queued. */
 const IDLE_QUEUE = 'bench-list-idle';
-const BASE_QUERY = `WorkflowType = '${TASK_WORKFLOW_TYPE}' AND TenantId = '${BENCH_LIST_TENANT}'`;
+const baseQuery = (size: number): string =>
+  `WorkflowType = '${TASK_WORKFLOW_TYPE}' AND TenantId = '${benchListTenant(size)}'`;
 
 export interface ListBenchDeps {
   client: Client;
   namespace: string;
-  /** GET `path` from the API with the list tenant's key; the body. */
-  get: (path: string) => Promise<string>;
+  /** GET `path` from the API with the key of the tenant of `size` tasks; the body. */
+  get: (size: number, path: string) => Promise<string>;
 }
 
 interface ListPage {
@@ -46,9 +52,12 @@ interface ListPage {
   next_cursor: string | null;
 }
 
-interface Timing {
-  p50: number;
-  p99: number;
+/** One page measured three ways: through the API, its calls bare, the list call alone. */
+interface Measured {
+  size: number;
+  page: string;
+  sides: (() => Promise<unknown>)[];
+  latencies: number[][];
 }
 
 async function timed(n: number, op: () => Promise<unknown>): Promise<number[]> {
@@ -61,21 +70,10 @@ async function timed(n: number, op: () => Promise<unknown>): Promise<number[]> {
   return latencies;
 }
 
-/** The sides in alternating rounds, so that none always runs first. */
-async function compare(sides: (() => Promise<unknown>)[]): Promise<Timing[]> {
-  const latencies: number[][] = sides.map(() => []);
-  for (let round = 0; round < ROUNDS; round++) {
-    const n = Math.ceil(REQUESTS / ROUNDS);
-    const order = sides.map((_, i) => (i + round) % sides.length);
-    for (const i of order) latencies[i].push(...(await timed(n, sides[i])));
-  }
-  return latencies.map((xs) => ({ p50: percentile(xs, 50), p99: percentile(xs, 99) }));
-}
-
 export async function benchList({ client, namespace, get }: ListBenchDeps): Promise<void> {
   const service = client.workflowService;
-  const count = async (): Promise<number> =>
-    Number((await service.countWorkflowExecutions({ namespace, query: BASE_QUERY })).count ?? 0);
+  const count = async (query: string): Promise<number> =>
+    Number((await service.countWorkflowExecutions({ namespace, query })).count ?? 0);
   const bareList = (query: string) =>
     service.listWorkflowExecutions({ namespace, query, pageSize: LIMIT });
   const bareExact = (query: string) =>
@@ -89,9 +87,8 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
         ),
       ),
     ]);
-  const list = async (query: string): Promise<ListPage> => JSON.parse(await get(query)) as ListPage;
 
-  const startTasks = async (n: number): Promise<void> => {
+  const startTasks = async (size: number, n: number): Promise<void> => {
     let next = 0;
     await Promise.all(
       Array.from({ length: 32 }, async () => {
@@ -100,7 +97,7 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
           const input: TaskInput = {
             query: `list bench ${i}`,
             session_id: `s${i % SESSIONS}`,
-            tenant_id: BENCH_LIST_TENANT,
+            tenant_id: benchListTenant(size),
             user_id: BENCH_USER,
             mode: 'standard',
             context: {},
@@ -118,36 +115,14 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
     );
   };
 
-  const rows: string[][] = [];
-  const firstPageP50: number[] = [];
-  const deepPageP50: number[] = [];
-  const filteredP50: number[] = [];
-  for (const size of SIZES) {
-    const existing = await count();
-    if (existing < size) {
-      const t0 = performance.now();
-      await startTasks(size - existing);
-      console.error(
-        `list bench: started ${size - existing} tasks in ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-      );
-    }
-    const total = await waitFor(
-      'visibility to show every task',
-      async () => {
-        const n = await count();
-        return n >= size ? n : undefined;
-      },
-      120_000,
-    );
-
-    // A cursor half way down, reached by walking there as a client does; the walk is checked.
+  /** A cursor half way down, reached as a client reaches it; the walk there is checked. */
+  const deepCursor = async (size: number, total: number): Promise<string> => {
     const seen = new Set<string>();
     let cursor: string | null = null;
     let previous = '';
     while (seen.size < total / 2) {
-      const page: ListPage = await list(
-        `/api/v1/tasks?limit=${LIMIT}${cursor ? `&cursor=${cursor}` : ''}`,
-      );
+      const path = `/api/v1/tasks?limit=${LIMIT}${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = JSON.parse(await get(size, path)) as ListPage;
       for (const task of page.tasks) {
         if (seen.has(task.task_id)) throw new Error(`${task.task_id} listed twice`);
         if (previous && task.created_at > previous) throw new Error('list out of order');
@@ -157,60 +132,93 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
       cursor = page.next_cursor;
       if (!cursor) throw new Error(`the list ended after ${seen.size} of ${total} tasks`);
     }
-    const deepCursor = cursor!;
-    const { after, hintNs = 0n } = decodeCursor(deepCursor);
-    const deepWindow =
-      `ExecutionTime >= '${formatNanos(after.at - hintNs)}' AND ` +
-      `ExecutionTime <= '${formatNanos(after.at)}'`;
+    return cursor!;
+  };
 
-    const deepQuery = `${BASE_QUERY} AND ${deepWindow}`;
-    const filteredQuery = `${BASE_QUERY} AND SessionId = 's3'`;
-    const first = await compare([
-      () => get(`/api/v1/tasks?limit=${LIMIT}`),
-      () => bareExact(BASE_QUERY),
-      () => bareList(BASE_QUERY),
-    ]);
-    const deep = await compare([
-      () => get(`/api/v1/tasks?limit=${LIMIT}&cursor=${deepCursor}`),
-      () => bareExact(deepQuery),
-      () => bareList(deepQuery),
-    ]);
-    const filtered = await compare([
-      () => get(`/api/v1/tasks?limit=${LIMIT}&session_id=s3`),
-      () => bareExact(filteredQuery),
-      () => bareList(filteredQuery),
-    ]);
-    const row = (name: string, [api, exact, alone]: Timing[]) =>
-      rows.push([
-        String(total),
-        name,
-        `${api.p50.toFixed(1)} / ${api.p99.toFixed(1)}`,
-        `${exact.p50.toFixed(1)} / ${exact.p99.toFixed(1)}`,
-        `${alone.p50.toFixed(1)} / ${alone.p99.toFixed(1)}`,
-      ]);
-    row('first page', first);
-    row(`page ${Math.ceil(total / 2 / LIMIT) + 1} by cursor`, deep);
-    row(`filtered (session, ${Math.round(100 / SESSIONS)} %)`, filtered);
-    firstPageP50.push(first[0].p50);
-    deepPageP50.push(deep[0].p50);
-    filteredP50.push(filtered[0].p50);
+  const measured: Measured[] = [];
+  const totals = new Map<number, number>();
+  for (const size of LIST_SIZES) {
+    const base = baseQuery(size);
+    const existing = await count(base);
+    if (existing < size) {
+      const t0 = performance.now();
+      await startTasks(size, size - existing);
+      const seconds = ((performance.now() - t0) / 1000).toFixed(0);
+      console.error(`list bench: started ${size - existing} tasks in ${seconds} s`);
+    }
+    const total = await waitFor(
+      'visibility to show every task',
+      async () => {
+        const n = await count(base);
+        return n >= size ? n : undefined;
+      },
+      120_000,
+    );
+    totals.set(size, total);
+
+    const cursor = await deepCursor(size, total);
+    const { after, hintNs = 0n } = decodeCursor(cursor);
+    const deepQuery =
+      `${base} AND ExecutionTime >= '${formatNanos(after.at - hintNs)}' AND ` +
+      `ExecutionTime <= '${formatNanos(after.at)}'`;
+    const filteredQuery = `${base} AND SessionId = 's3'`;
+    const page = (name: string, path: string, query: string): Measured => ({
+      size,
+      page: name,
+      sides: [() => get(size, path), () => bareExact(query), () => bareList(query)],
+      latencies: [[], [], []],
+    });
+    measured.push(
+      page('first page', `/api/v1/tasks?limit=${LIMIT}`, base),
+      page(
+        `page ${Math.ceil(total / 2 / LIMIT) + 1} by cursor`,
+        `/api/v1/tasks?limit=${LIMIT}&cursor=${cursor}`,
+        deepQuery,
+      ),
+      page(
+        `filtered (session, ${Math.round(100 / SESSIONS)} %)`,
+        `/api/v1/tasks?limit=${LIMIT}&session_id=s3`,
+        filteredQuery,
+      ),
+    );
   }
 
+  // Warm up every path once, then the rounds; the sides take turns at going first.
+  for (const m of measured) for (const side of m.sides) await timed(3, side);
+  const perRound = Math.ceil(REQUESTS / ROUNDS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const m of measured) {
+      for (let k = 0; k < m.sides.length; k++) {
+        const i = (k + round) % m.sides.length;
+        m.latencies[i].push(...(await timed(perRound, m.sides[i])));
+      }
+    }
+  }
+
+  const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
   console.log(
-    `\nList, ${LIMIT} a page, one tenant (tasks queued, no worker), ${REQUESTS} requests a side:`,
+    `\nList, ${LIMIT} a page, one tenant per size (tasks queued, no worker), ` +
+      `${perRound * ROUNDS} requests a side:`,
   );
   console.log(
     '\n| tasks | page | API p50 / p99 ms | bare list, count, describes p50 / p99 ms |' +
       ' bare list alone p50 / p99 ms |',
   );
   console.log(`|${' --- |'.repeat(5)}`);
-  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  if (SIZES.length > 1) {
-    const growth = (p50s: number[]) => (p50s.at(-1)! / p50s[0]).toFixed(2);
+  for (const m of measured) {
+    const cells = m.latencies.map((xs) => `${p(xs, 50)} / ${p(xs, 99)}`);
+    console.log(`| ${totals.get(m.size)} | ${m.page} | ${cells.join(' | ')} |`);
+  }
+  if (LIST_SIZES.length > 1) {
+    const [smallest, largest] = [LIST_SIZES[0], LIST_SIZES.at(-1)!];
+    const growth = (index: number) => {
+      const p50 = (size: number) =>
+        percentile(measured.filter((m) => m.size === size)[index].latencies[0], 50);
+      return (p50(largest) / p50(smallest)).toFixed(2);
+    };
     console.log(
-      `\nAPI p50 growth from ${SIZES[0]} to ${SIZES.at(-1)} tasks: first page ` +
-        `${growth(firstPageP50)}×, deep page ${growth(deepPageP50)}×, filtered ` +
-        `${growth(filteredP50)}×`,
+      `\nAPI p50 growth from ${smallest} to ${largest} tasks: first page ${growth(0)}×, ` +
+        `deep page ${growth(1)}×, filtered ${growth(2)}×`,
     );
   }
 }

@@ -17,8 +17,8 @@ import { waitFor } from '../test/support/wait';
 /** Whom the benchmark's key belongs to; tasks started by hand are started as them. */
 export const BENCH_TENANT = 'bench';
 export const BENCH_USER = 'bench-user';
-/** The tenant of the list benchmark, apart so that other operations' tasks do not count. */
-export const BENCH_LIST_TENANT = 'bench-list';
+/** The list benchmark's tenants, one per size, apart so that other operations' tasks do not count. */
+export const benchListTenant = (size: number): string => `bench-list-${size}`;
 
 export interface Stack {
   temporalAddress: string;
@@ -54,7 +54,15 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
-): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string; listKey: string }> {
+  /** More tenants to make a key for (by tenant in `tenantKeys`). */
+  tenants: string[] = [],
+): Promise<{
+  process: NodeProcess;
+  client: ApiClient;
+  url: string;
+  key: string;
+  tenantKeys: Record<string, string>;
+}> {
   const port = await freePort();
   const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
   const createKey = (tenant: string): string => {
@@ -76,7 +84,7 @@ export async function startApi(
     return printed[0];
   };
   const key = createKey(BENCH_TENANT);
-  const listKey = createKey(BENCH_LIST_TENANT);
+  const tenantKeys = Object.fromEntries(tenants.map((tenant) => [tenant, createKey(tenant)]));
   // BENCH_API_CPUS pins the API (run the benchmark itself with `taskset -c <others>` too).
   const child = startNodeProcess(
     'main',
@@ -105,7 +113,7 @@ export async function startApi(
     async () => (await client.request('GET', '/readiness').catch(() => undefined))?.status === 200,
     60_000,
   );
-  return { process: child, client, url, key, listKey };
+  return { process: child, client, url, key, tenantKeys };
 }
 
 /** The node flags of `npm run start:api`: the benchmark runs the API as documented. */

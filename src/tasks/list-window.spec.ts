@@ -51,6 +51,12 @@ class FakeVisibility {
   readonly rows: Row[] = [];
   reads = 0;
   returned = 0;
+  /**
+   * Rows the database visits. SQL visibility sorts a time range before its LIMIT, so a read
+   * with a time bound visits every row of its range; with none it walks an index in order and
+   * stops at the LIMIT.
+   */
+  scanned = 0;
 
   /**
    * Other orders than SQL visibility's: `closedFirst` turns it around (closed by close time,
@@ -82,6 +88,7 @@ class FakeVisibility {
       .sort(this.compare)
       .filter((r) => !afterRow || this.compare(r, afterRow) > 0);
     // Copies: a row that closes later must not change what an earlier read returned.
+    this.scanned += from === undefined && to === undefined ? pageSize : matching.length;
     const items = matching
       .slice(0, pageSize)
       .map((r) => new Row(r.taskId, r.executionTimeNs, r.closeNs));
@@ -132,18 +139,20 @@ async function walk(
 ) {
   const seen: Row[] = [];
   const readsPerPage: number[] = [];
+  const scannedPerPage: number[] = [];
   let after: ListPosition | undefined;
   let hintNs: bigint | undefined;
   for (let pages = 0; ; pages++) {
     // A walk that stops advancing must fail, not spin.
     if (pages > store.rows.length + 1) throw new Error(`no end after ${pages} pages`);
-    const before = store.returned;
+    const [returned, scanned] = [store.returned, store.scanned];
     const found = await collectNewest(store.read, { after, need: limit + 1, hintNs, openFirst });
-    readsPerPage.push(store.returned - before);
+    readsPerPage.push(store.returned - returned);
+    scannedPerPage.push(store.scanned - scanned);
     const page = found.slice(0, limit);
     seen.push(...page);
-    if (found.length <= limit) return { seen, readsPerPage };
-    hintNs = nextWindowHint(after, page);
+    if (found.length <= limit) return { seen, readsPerPage, scannedPerPage };
+    hintNs = nextWindowHint(page, found[limit]);
     after = positionOf(page.at(-1)!);
     between?.();
   }
@@ -193,6 +202,27 @@ describe('collectNewest', () => {
     expect(sorted[Math.floor(sorted.length / 2)]).toBeLessThanOrEqual(windowPageSize(21));
     expect(Math.max(...readsPerPage)).toBeLessThan(400);
   }, 60_000);
+
+  it('crosses quiet spells with windows, never a visit of everything below', async () => {
+    const store = new FakeVisibility();
+    // 20 busy hours of 500 tasks 2 ms apart, 12 quiet hours between them.
+    for (let run = 0; run < 20; run++) {
+      for (let i = 0; i < 500; i++) {
+        const at = ms(run * 12 * 3_600_000 + i * 2);
+        store.add({ taskId: `task_${run}_${i}`, executionTimeNs: at, closeNs: at + ms(10) });
+      }
+    }
+
+    const { seen, scannedPerPage } = await walk(store, 20);
+
+    expect(ids(seen)).toEqual(ids([...store.rows].sort(compareListed)));
+    // Only the page whose next task lies across a quiet spell reads more than about a page,
+    // and that one windows widened eightfold at most: never everything below (9,500 rows for
+    // the first spell).
+    const heavy = scannedPerPage.flatMap((n, page) => (n > 60 ? [page] : []));
+    expect(heavy).toEqual(Array.from({ length: 19 }, (_, i) => 25 * i + 24));
+    expect(Math.max(...scannedPerPage)).toBeLessThan(3_500);
+  });
 
   it('misses nothing and repeats nothing while newer tasks arrive', async () => {
     const store = new FakeVisibility();
@@ -325,13 +355,18 @@ describe('collectNewest, first look', () => {
 });
 
 describe('nextWindowHint', () => {
-  it('is half again the span the page covered below the previous position', () => {
-    const page = [
-      { taskId: 'a', executionTimeNs: ms(90), open: true },
-      { taskId: 'b', executionTimeNs: ms(80), open: false },
-    ];
-    expect(nextWindowHint({ at: ms(100), taskId: 'z' }, page)).toBe(ms(30) + 1000n);
-    expect(nextWindowHint(undefined, page)).toBe(ms(15) + 1000n);
-    expect(nextWindowHint(undefined, [])).toBeUndefined();
+  const at = (n: number, t: number) => ({ taskId: `t${n}`, executionTimeNs: ms(t), open: true });
+
+  it('reaches half again a page below the next task, at the rate of the lower half', () => {
+    // Upper half 10 ms apart, lower half 2 ms apart; the next task 50 ms below the last.
+    const page = [at(1, 200), at(2, 190), at(3, 180), at(4, 106), at(5, 104), at(6, 102)];
+
+    expect(nextWindowHint(page, at(7, 52))).toBe(ms(50) + ms(12) + ms(6) + 1000n);
+  });
+
+  it('steps a quiet spell over when it lies between the page and the next task', () => {
+    const page = [at(1, 10_000_000 + 4), at(2, 10_000_000 + 2), at(3, 10_000_000)];
+
+    expect(nextWindowHint(page, at(4, 0))).toBeGreaterThan(ms(10_000_000));
   });
 });

@@ -219,15 +219,39 @@ export async function collectNewest<T extends Listable>(
 
   let to = after?.at;
   if (after && hintNs !== undefined && hintNs > 0n) {
-    const from = after.at - hintNs > 0n ? after.at - hintNs : 0n;
-    add(await readRange(read, { from, to: after.at }, need, after, openFirst));
-    // A window that was narrowed holds enough by construction; a complete one may not.
-    if (found.size >= need || from === 0n) return newest(found, need);
-    to = from - 1n;
+    // Windows further down, wider each time, while they come back short. A read with no lower
+    // bound costs SQL visibility a visit of every task below (it sorts the range before its
+    // LIMIT); a window, of what it holds. So quiet spells (a night without submits) and the
+    // end of the list are reached by windows.
+    let width = hintNs;
+    for (let attempt = 0; attempt < MAX_WINDOWS && to !== undefined; attempt++) {
+      const from = to - width > 0n ? to - width : 0n;
+      const before = found.size;
+      add(await readRange(read, { from, to }, need - found.size, after, openFirst));
+      // A window that was narrowed holds enough by construction; a complete one may not.
+      if (found.size >= need || from === 0n) return newest(found, need);
+      width *= widening(found.size - before, need - found.size);
+      to = from - 1n;
+    }
   }
   // No lower bound: a first look at the store tells where the page ends.
   add(await readRange(read, { to }, need - found.size, after, openFirst));
   return newest(found, need);
+}
+
+/**
+ * Windows read below a cursor before a read with no lower bound. Eight times wider each while
+ * empty, twelve reach the epoch from a window of a tenth of a second: the end of the list.
+ */
+const MAX_WINDOWS = 12;
+
+/**
+ * How much wider the next window is, after one that held `seen` tasks when `missing` more are
+ * wanted: wide enough at the rate just seen and half again, between 2 and 8 times.
+ */
+function widening(seen: number, missing: number): bigint {
+  if (seen === 0) return 8n;
+  return BigInt(Math.min(8, Math.max(2, Math.ceil((1.5 * missing) / seen))));
 }
 
 function newest<T extends Listable>(found: Map<string, T>, need: number): T[] {
@@ -235,16 +259,20 @@ function newest<T extends Listable>(found: Map<string, T>, need: number): T[] {
 }
 
 /**
- * The window width for the page after `page`: half again the span of execution times the
- * page covered, so that at the same rate of submits one read holds the next page.
+ * The window width (ns) below the last task of `page` for the page after it, which begins at
+ * `next` (the task after `page`, already found). It reaches past `next` by half again the span
+ * `page.length` tasks take at the rate of the page's lower half, so that at that rate one
+ * read holds the next page; a quiet spell between `page` and `next` is stepped over at once.
  */
-export function nextWindowHint(
-  after: ListPosition | undefined,
-  page: readonly Listable[],
-): bigint | undefined {
+export function nextWindowHint(page: readonly Listable[], next: Listable): bigint {
   const last = page.at(-1);
-  if (!last) return undefined;
-  const top = after?.at ?? page[0].executionTimeNs;
-  const span = top - last.executionTimeNs;
-  return span + span / 2n + 1_000n;
+  if (!last) return 1_000n;
+  const gap = last.executionTimeNs - next.executionTimeNs;
+  // The lower half only: a quiet spell inside the page's upper part says nothing of below.
+  const half = Math.max(2, Math.ceil(page.length / 2));
+  const from = page[Math.max(0, page.length - half)];
+  const steps = BigInt(Math.min(half, page.length) - 1);
+  const perTask = steps > 0n ? (from.executionTimeNs - last.executionTimeNs) / steps : 0n;
+  const span = perTask * BigInt(page.length);
+  return gap + span + span / 2n + 1_000n;
 }

@@ -144,11 +144,7 @@ export class TaskListService {
               tenantId: principal.tenantId,
               filters,
               after: positionOf(last),
-              // Measured from where this page began, past any offset.
-              hintNs: nextWindowHint(
-                request.offset > 0 ? positionOf(found[request.offset - 1]) : after?.position,
-                page,
-              ),
+              hintNs: nextWindowHint(page, found[request.offset + request.limit]),
             })
           : undefined,
     };

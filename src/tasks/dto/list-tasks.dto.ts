@@ -46,7 +46,7 @@ export class ListTasksQueryDto extends PaginationQuery(100, LIST_DEFAULT_LIMIT) 
     description:
       'Where to continue: the `next_cursor` of the previous page. Give it with the same ' +
       '`status` and `session_id` as that page. Walking a list by cursor returns every task ' +
-      'that existed when the walk began exactly once, newest first, however many tasks are ' +
+      'listed when the walk began exactly once, newest first, however many tasks are ' +
       'submitted meanwhile (they are newer, so they come before the cursor). `offset` then ' +
       'counts from the cursor.',
     type: String,

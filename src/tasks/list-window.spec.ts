@@ -357,11 +357,11 @@ describe('collectNewest, first look', () => {
 describe('nextWindowHint', () => {
   const at = (n: number, t: number) => ({ taskId: `t${n}`, executionTimeNs: ms(t), open: true });
 
-  it('reaches half again a page below the next task, at the rate of the lower half', () => {
-    // Upper half 10 ms apart, lower half 2 ms apart; the next task 50 ms below the last.
-    const page = [at(1, 200), at(2, 190), at(3, 180), at(4, 106), at(5, 104), at(6, 102)];
+  it('reaches half again a page below the next task, at the rate of the page', () => {
+    // Four tasks 10 ms apart; the next task 50 ms below the last.
+    const page = [at(1, 200), at(2, 190), at(3, 180), at(4, 170)];
 
-    expect(nextWindowHint(page, at(7, 52))).toBe(ms(50) + ms(12) + ms(6) + 1000n);
+    expect(nextWindowHint(page, at(5, 120))).toBe(ms(50) + ms(40) + ms(20) + 1000n);
   });
 
   it('steps a quiet spell over when it lies between the page and the next task', () => {

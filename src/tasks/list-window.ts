@@ -131,7 +131,12 @@ async function readRange<T extends Listable>(
   for (let attempt = 0; ; attempt++) {
     const first = await read({ from, to }, windowPageSize(missing));
     if (!first.nextPageToken) return first.items;
-    // Over-full: this page's own matches bound a narrower window that still holds enough.
+    // Over-full: as a first look, this page holds the window's open tasks down to its last.
+    const closedAdded = openFirst
+      ? await closedToComplete(read, first.items, to, missing, position)
+      : undefined;
+    if (closedAdded) return closedAdded;
+    // Or its own matches bound a narrower window that still holds enough.
     const bound = nthNewest(first.items, missing, position);
     if (attempt < MAX_NARROWING && bound !== undefined && bound > from) {
       from = bound;

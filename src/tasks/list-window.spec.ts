@@ -20,6 +20,10 @@ class Row {
   get open(): boolean {
     return this.closeNs === undefined;
   }
+
+  get closeTimeNs(): bigint | undefined {
+    return this.closeNs;
+  }
 }
 
 const MAX = 1n << 62n;
@@ -57,6 +61,8 @@ class FakeVisibility {
    * stops at the LIMIT.
    */
   scanned = 0;
+  /** Execution times of other tenants' tasks: never listed, but visited by a time range. */
+  readonly others: bigint[] = [];
 
   /**
    * Other orders than SQL visibility's: `closedFirst` turns it around (closed by close time,
@@ -88,7 +94,11 @@ class FakeVisibility {
       .sort(this.compare)
       .filter((r) => !afterRow || this.compare(r, afterRow) > 0);
     // Copies: a row that closes later must not change what an earlier read returned.
-    this.scanned += from === undefined && to === undefined ? pageSize : matching.length;
+    const othersInRange = this.others.filter(
+      (t) => (from === undefined || t >= from) && (to === undefined || t <= to),
+    ).length;
+    this.scanned +=
+      from === undefined && to === undefined ? pageSize : matching.length + othersInRange;
     const items = matching
       .slice(0, pageSize)
       .map((r) => new Row(r.taskId, r.executionTimeNs, r.closeNs));
@@ -222,6 +232,19 @@ describe('collectNewest', () => {
     const heavy = scannedPerPage.flatMap((n, page) => (n > 60 ? [page] : []));
     expect(heavy).toEqual(Array.from({ length: 19 }, (_, i) => 25 * i + 24));
     expect(Math.max(...scannedPerPage)).toBeLessThan(3_500);
+  });
+
+  it("reads a tenant whose tasks closed long ago without visiting everyone's since", async () => {
+    const store = new FakeVisibility();
+    for (let i = 0; i < 100; i++) {
+      store.add({ taskId: `task_${i}`, executionTimeNs: ms(i), closeNs: ms(1_000 + i) });
+    }
+    for (let i = 0; i < 10_000; i++) store.others.push(ms(10_000 + i));
+
+    const found = await collectNewest(store.read, { need: 21 });
+
+    expect(ids(found)).toEqual(Array.from({ length: 21 }, (_, i) => `task_${99 - i}`));
+    expect(store.scanned).toBeLessThan(200);
   });
 
   it('misses nothing and repeats nothing while newer tasks arrive', async () => {

@@ -32,6 +32,8 @@ export interface Listable {
   executionTimeNs: bigint;
   /** Still running, as the store recorded it. */
   open: boolean;
+  /** When it closed, ns; absent while open. Never before its execution time. */
+  closeTimeNs?: bigint;
 }
 
 /** Execution times from `from` to `to`, both included (either may be open), maybe closed only. */
@@ -115,6 +117,8 @@ async function readRange<T extends Listable>(
   missing: number,
   position: ListPosition | undefined,
   openFirst: boolean,
+  /** What the page needs in all: a window's store page has room for twice that. */
+  need: number = missing,
 ): Promise<T[]> {
   const to = range.to;
   let from = range.from;
@@ -129,7 +133,8 @@ async function readRange<T extends Listable>(
     if (from === undefined) return readRest(read, { to }, first);
   }
   for (let attempt = 0; ; attempt++) {
-    const first = await read({ from, to }, windowPageSize(missing));
+    // A widened window may well hold more than the few still missing: room for a page.
+    const first = await read({ from, to }, windowPageSize(need));
     if (!first.nextPageToken) return first.items;
     // Over-full: as a first look, this page holds the window's open tasks down to its last.
     const closedAdded = openFirst
@@ -171,6 +176,7 @@ async function closedToComplete<T extends Listable>(
   const open = openCount === -1 ? page : page.slice(0, openCount);
 
   let bound: bigint | undefined;
+  let upper = to;
   if (open.length === page.length) {
     // Only open tasks: those down to the missing-th usable one are all there are above it,
     // unless the next one in the page has the same time (more may follow beyond the page).
@@ -185,8 +191,12 @@ async function closedToComplete<T extends Listable>(
     // Open tasks, then closed ones: every open task of the range is in the page.
     bound = nthNewest(page, missing, position);
     if (bound === undefined) return undefined;
+    // Closed ones come latest close first, and none started after it closed: a bound above,
+    // which keeps a tenant whose last task closed long ago from reading everyone's since.
+    const closedLast = page[open.length].closeTimeNs;
+    if (closedLast !== undefined && (upper === undefined || closedLast < upper)) upper = closedLast;
   }
-  const range: RangeQuery = { from: bound, to, closedOnly: true };
+  const range: RangeQuery = { from: bound, to: upper, closedOnly: true };
   const closed = await read(range, windowPageSize(missing));
   return [...page, ...(await readRest(read, range, closed))];
 }
@@ -232,7 +242,7 @@ export async function collectNewest<T extends Listable>(
     for (let attempt = 0; attempt < MAX_WINDOWS && to !== undefined; attempt++) {
       const from = to - width > 0n ? to - width : 0n;
       const before = found.size;
-      add(await readRange(read, { from, to }, need - found.size, after, openFirst));
+      add(await readRange(read, { from, to }, need - found.size, after, openFirst, need));
       // A window that was narrowed holds enough by construction; a complete one may not.
       if (found.size >= need || from === 0n) return newest(found, need);
       width *= widening(found.size - before, need - found.size);

@@ -41,6 +41,8 @@ export interface VisibleTask {
   executionTimeNs: bigint;
   startTime: Date;
   closeTime?: Date;
+  /** The close time at the store's precision, ns since the epoch. */
+  closeTimeNs?: bigint;
   status: ExecutionStatus;
   /** Not closed yet, as visibility last recorded it. */
   open: boolean;
@@ -85,6 +87,7 @@ function visibleTask(info: temporal.api.workflow.v1.IWorkflowExecutionInfo): Vis
     executionTimeNs: nanosOf(info.executionTime ?? info.startTime),
     startTime: dateOf(info.startTime) ?? new Date(0),
     closeTime: dateOf(info.closeTime),
+    closeTimeNs: info.closeTime ? nanosOf(info.closeTime) : undefined,
     status,
     open: status === 'RUNNING',
     recordedStatus: typeof recorded === 'string' ? recorded : undefined,

@@ -1,6 +1,7 @@
 /**
  * The list table of `npm run bench` (issue 17): GET /api/v1/tasks against the Temporal calls of
- * the same page made bare, at 100, 1,000 and 10,000 tasks in one tenant.
+ * the same page made bare, at 100, 1,000 and 10,000 tasks in one tenant: the first page, ten
+ * pages from half way down by cursor (in turn), and a page filtered by session.
  *
  * Each size has a tenant of its own (`bench-list-<size>`), all filled first, and then every
  * measurement runs in rounds that go through all sizes, pages and sides in turn: on these
@@ -34,6 +35,8 @@ const REQUESTS = Number(process.env.BENCH_LIST_REQUESTS ?? 60);
 const ROUNDS = 6;
 const LIMIT = 20;
 const SESSIONS = 4;
+/** Deep pages measured in turn: one page alone may happen to need more reads than most. */
+const DEEP_PAGES = 10;
 /** No worker polls this queue: the tasks stay queued. */
 const IDLE_QUEUE = 'bench-list-idle';
 const baseQuery = (size: number): string =>
@@ -115,12 +118,18 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
     );
   };
 
-  /** A cursor half way down, reached as a client reaches it; the walk there is checked. */
-  const deepCursor = async (size: number, total: number): Promise<string> => {
+  /**
+   * The cursors of up to DEEP_PAGES pages from half way down (fewer when the list ends first),
+   * reached as a client reaches them; the walk there is checked.
+   */
+  const deepCursors = async (size: number, total: number): Promise<string[]> => {
     const seen = new Set<string>();
+    const cursors: string[] = [];
     let cursor: string | null = null;
     let previous = '';
-    while (seen.size < total / 2) {
+    while (cursors.length < DEEP_PAGES) {
+      if (seen.size >= total / 2) cursors.push(cursor!);
+      if (seen.size + LIMIT >= total) break;
       const path = `/api/v1/tasks?limit=${LIMIT}${cursor ? `&cursor=${cursor}` : ''}`;
       const page = JSON.parse(await get(size, path)) as ListPage;
       for (const task of page.tasks) {
@@ -132,7 +141,7 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
       cursor = page.next_cursor;
       if (!cursor) throw new Error(`the list ended after ${seen.size} of ${total} tasks`);
     }
-    return cursor!;
+    return cursors;
   };
 
   const measured: Measured[] = [];
@@ -156,30 +165,40 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
     );
     totals.set(size, total);
 
-    const cursor = await deepCursor(size, total);
-    const { after, hintNs = 0n } = decodeCursor(cursor);
-    const deepQuery =
-      `${base} AND ExecutionTime >= '${formatNanos(after.at - hintNs)}' AND ` +
-      `ExecutionTime <= '${formatNanos(after.at)}'`;
-    const filteredQuery = `${base} AND SessionId = 's3'`;
-    const page = (name: string, path: string, query: string): Measured => ({
-      size,
-      page: name,
-      sides: [() => get(size, path), () => bareExact(query), () => bareList(query)],
-      latencies: [[], [], []],
+    const deep = (await deepCursors(size, total)).map((cursor) => {
+      const { after, hintNs = 0n } = decodeCursor(cursor);
+      return {
+        path: `/api/v1/tasks?limit=${LIMIT}&cursor=${cursor}`,
+        query:
+          `${base} AND ExecutionTime >= '${formatNanos(after.at - hintNs)}' AND ` +
+          `ExecutionTime <= '${formatNanos(after.at)}'`,
+      };
     });
+    const filteredQuery = `${base} AND SessionId = 's3'`;
+    /** Measures `pages` in turn, each request the next one. */
+    const page = (name: string, pages: { path: string; query: string }[]): Measured => {
+      const next = (() => {
+        const turns = [0, 0, 0];
+        return (side: number) => pages[turns[side]++ % pages.length];
+      })();
+      return {
+        size,
+        page: name,
+        sides: [
+          () => get(size, next(0).path),
+          () => bareExact(next(1).query),
+          () => bareList(next(2).query),
+        ],
+        latencies: [[], [], []],
+      };
+    };
+    const middle = Math.ceil(total / 2 / LIMIT) + 1;
     measured.push(
-      page('first page', `/api/v1/tasks?limit=${LIMIT}`, base),
-      page(
-        `page ${Math.ceil(total / 2 / LIMIT) + 1} by cursor`,
-        `/api/v1/tasks?limit=${LIMIT}&cursor=${cursor}`,
-        deepQuery,
-      ),
-      page(
-        `filtered (session, ${Math.round(100 / SESSIONS)} %)`,
-        `/api/v1/tasks?limit=${LIMIT}&session_id=s3`,
-        filteredQuery,
-      ),
+      page('first page', [{ path: `/api/v1/tasks?limit=${LIMIT}`, query: base }]),
+      page(`pages ${middle}–${middle + deep.length - 1} by cursor`, deep),
+      page(`filtered (session, ${Math.round(100 / SESSIONS)} %)`, [
+        { path: `/api/v1/tasks?limit=${LIMIT}&session_id=s3`, query: filteredQuery },
+      ]),
     );
   }
 

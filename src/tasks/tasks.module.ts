@@ -6,6 +6,7 @@ import { RedisDecisionLedger } from './redis-decision-ledger';
 import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
+import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
 
 @Module({
@@ -22,6 +23,7 @@ import { TasksService } from './tasks.service';
     TaskChanges,
     TaskReader,
     TasksService,
+    TaskListService,
   ],
   exports: [TasksService, TaskChanges],
 })

@@ -14,6 +14,7 @@ import {
   TaskInput,
   taskStartRecord,
 } from '../src/workflows/contract';
+import { registerSearchAttributes } from '../src/temporal/temporal-setup';
 import { waitFor } from '../test/support/wait';
 import {
   BENCH_TENANT,
@@ -26,7 +27,9 @@ import {
   startTemporal,
   startWorker,
   runBenchmark,
+  benchListTenant,
 } from './stack';
+import { LIST_SIZES, benchList } from './list';
 
 const AT_32 = Number(process.env.BENCH_REQUESTS ?? 800);
 const AT_1 = Math.max(20, Math.round(AT_32 / 6));
@@ -35,8 +38,11 @@ const CONCURRENCIES = [1, 32];
 const ROUNDS = 4;
 /** Resumes each side makes before measuring, so the JIT has compiled the resume path. */
 const WARM_RESUMES = 64;
-/** BENCH_OPS=status,resume measures only those operations (e.g. while profiling one). */
-const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status').split(','));
+/**
+ * BENCH_OPS=status,resume measures only those operations (e.g. while profiling one); `list` is
+ * the list table (bench/list.ts), which starts 10,000 tasks first (a few minutes).
+ */
+const OPS = new Set((process.env.BENCH_OPS ?? 'resume,submit,status,list').split(','));
 
 /** CPU milliseconds, by process. */
 interface Cpu {
@@ -141,10 +147,15 @@ async function main(): Promise<void> {
   const stack = await startTemporal();
   const taskQueue = `bench-${randomUUID()}`;
   const worker = startWorker(stack.temporalAddress, taskQueue);
-  const api = await startApi(stack.temporalAddress, taskQueue);
+  const api = await startApi(stack.temporalAddress, taskQueue, {
+    tenants: OPS.has('list') ? LIST_SIZES.map(benchListTenant) : [],
+  });
   const client = new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
   });
+  // Tasks are started bare below: their search attributes must exist first, and the worker
+  // registering them as it starts may not have got there yet.
+  await registerSearchAttributes(client.connection.operatorService, 'default');
   const pools = new Map(CONCURRENCIES.map((c) => [c, new Pool(api.url, { connections: c })]));
   const headers = { 'x-api-key': api.key, 'content-type': 'application/json' };
 
@@ -359,13 +370,37 @@ async function main(): Promise<void> {
     }
     clearInterval(sampler);
 
-    console.log(
-      '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
-        ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare | API RSS peak MB |',
-    );
-    console.log(`|${' --- |'.repeat(11)}`);
-    for (const row of rows) console.log(`| ${row.join(' | ')} |`);
-    console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
+    if (rows.length > 0) {
+      console.log(
+        '\n| operation | concurrency | req/s API / bare | ratio | p50 ms API / bare | added p50 ms | p99 ms API / bare |' +
+          ' API CPU ms/op | Temporal CPU ms/op API / bare | client CPU ms/op API / bare | API RSS peak MB |',
+      );
+      console.log(`|${' --- |'.repeat(11)}`);
+      for (const row of rows) console.log(`| ${row.join(' | ')} |`);
+      console.log(`\nAPI resident memory: idle ${mb(idle)}, peak under load ${mb(peak)}`);
+    }
+
+    if (OPS.has('list')) {
+      const listPool = new Pool(api.url, { connections: 1 });
+      try {
+        await benchList({
+          client,
+          namespace: 'default',
+          get: async (size, path) => {
+            const res = await listPool.request({
+              method: 'GET',
+              path,
+              headers: { 'x-api-key': api.tenantKeys[benchListTenant(size)] },
+            });
+            const text = await res.body.text();
+            if (res.statusCode !== 200) throw new Error(`GET ${path}: ${res.statusCode} ${text}`);
+            return text;
+          },
+        });
+      } finally {
+        await listPool.close();
+      }
+    }
   } finally {
     clearInterval(sampler);
     await Promise.all([...pools.values()].map((p) => p.close()));

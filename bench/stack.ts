@@ -20,6 +20,8 @@ import { waitFor } from '../test/support/wait';
 /** Whom the benchmark's key belongs to; tasks started by hand are started as them. */
 export const BENCH_TENANT = 'bench';
 export const BENCH_USER = 'bench-user';
+/** The list benchmark's tenants, one per size, apart so that other operations' tasks do not count. */
+export const benchListTenant = (size: number): string => `bench-list-${size}`;
 
 export interface Stack {
   temporalAddress: string;
@@ -122,26 +124,44 @@ export function startWorker(temporalAddress: string, taskQueue: string): NodePro
 export async function startApi(
   temporalAddress: string,
   taskQueue: string,
-  env: Record<string, string> = {},
-): Promise<{ process: NodeProcess; client: ApiClient; url: string; key: string }> {
+  {
+    env = {},
+    tenants = [],
+  }: {
+    /** More configuration of the API. */
+    env?: Record<string, string>;
+    /** More tenants to make a key for (by tenant in `tenantKeys`). */
+    tenants?: string[];
+  } = {},
+): Promise<{
+  process: NodeProcess;
+  client: ApiClient;
+  url: string;
+  key: string;
+  tenantKeys: Record<string, string>;
+}> {
   const port = await freePort();
   const keysFile = join(mkdtempSync(join(tmpdir(), 'task-api-bench-keys-')), 'keys.json');
-  const printed: string[] = [];
-  createKeys(
-    [
-      'create',
-      '--file',
-      keysFile,
-      '--name',
-      'bench',
-      '--tenant',
-      BENCH_TENANT,
-      '--user',
-      BENCH_USER,
-    ].concat(['--scopes', 'tasks:read,tasks:write']),
-    (line) => printed.push(line),
-  );
-  const key = printed[0];
+  const createKey = (tenant: string): string => {
+    const printed: string[] = [];
+    createKeys(
+      [
+        'create',
+        '--file',
+        keysFile,
+        '--name',
+        tenant,
+        '--tenant',
+        tenant,
+        '--user',
+        BENCH_USER,
+      ].concat(['--scopes', 'tasks:read,tasks:write']),
+      (line) => printed.push(line),
+    );
+    return printed[0];
+  };
+  const key = createKey(BENCH_TENANT);
+  const tenantKeys = Object.fromEntries(tenants.map((tenant) => [tenant, createKey(tenant)]));
   // BENCH_API_CPUS pins the API (run the benchmark itself with `taskset -c <others>` too).
   const child = startNodeProcess(
     'main',
@@ -171,7 +191,7 @@ export async function startApi(
     async () => (await client.request('GET', '/readiness').catch(() => undefined))?.status === 200,
     60_000,
   );
-  return { process: child, client, url, key };
+  return { process: child, client, url, key, tenantKeys };
 }
 
 /** The node flags of `npm run start:api`: the benchmark runs the API as documented. */

@@ -307,10 +307,15 @@ describe('task events', () => {
       });
 
       const page = await list('limit=2&offset=1');
-      expect(page.body).toEqual({ tasks: all.body.tasks.slice(1, 3), total_count: 3 });
+      expect(page.body).toEqual({
+        tasks: all.body.tasks.slice(1, 3),
+        total_count: 3,
+        next_cursor: null,
+      });
       expect((await list('status=TASK_STATUS_RUNNING')).body).toEqual({
         tasks: [],
         total_count: 0,
+        next_cursor: null,
       });
       expect((await list('status=Completed')).body.total_count).toBe(3);
 

@@ -14,7 +14,7 @@ import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
 import { ControlRequestDto } from './dto/control-request.dto';
-import { ListTasksQueryDto, ListTasksResponseDto } from './dto/list-tasks.dto';
+import { LIST_DEFAULT_LIMIT, ListTasksQueryDto, ListTasksResponseDto } from './dto/list-tasks.dto';
 import {
   SubmitTaskDto,
   SubmitTaskResponseDto,
@@ -30,6 +30,7 @@ import {
 import { publicControlState } from '../workflows/contract';
 import { effectiveControl } from './task-history';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
+import { TaskListService } from './task-list.service';
 import { SubmittedTask, TasksService } from './tasks.service';
 import { WebhookFailures } from '../webhooks/webhook-failures';
 
@@ -97,6 +98,7 @@ const IdempotencyKeyHeader = () =>
 export class TasksController {
   constructor(
     private readonly tasks: TasksService,
+    private readonly taskList: TaskListService,
     private readonly webhookFailures: WebhookFailures,
   ) {}
 
@@ -165,24 +167,37 @@ export class TasksController {
 
   @Get()
   @RequireScope('tasks:read')
-  @ApiOperation({ operationId: 'listTasks', summary: "The caller's tasks, newest first" })
+  @ApiOperation({
+    operationId: 'listTasks',
+    summary: "The caller's tasks, newest first",
+    description:
+      'Newest first by `created_at`, ties by `task_id`. Page with `limit` and `offset`, or walk ' +
+      'with `cursor` (each page costs the same however deep it is; `offset` reads every task ' +
+      "before it). The list is read from Temporal's visibility store, which trails writes: a " +
+      'task appears in it, and a status filter matches a change, a fraction of a second after ' +
+      'the answer that made it (see the README); GET /api/v1/tasks/{id} is exact at once.',
+  })
   @ApiOkResponse({ type: ListTasksResponseDto })
   @ApiError(400, 'A bad query parameter', {
     limit: 'Invalid limit parameter',
     offset: 'Invalid offset parameter',
     status: 'Invalid status value',
     session: 'Invalid session_id format',
+    cursor: 'Invalid cursor parameter',
   })
   async list(
     @CurrentPrincipal() principal: Principal,
     @Query() query: ListTasksQueryDto,
   ): Promise<ListTasksResponseDto> {
-    const matching = await this.tasks.list(principal, {
+    const page = await this.taskList.list(principal, {
       status: query.status,
       sessionId: query.session_id,
+      limit: query.limit ?? LIST_DEFAULT_LIMIT,
+      offset: query.offset ?? 0,
+      cursor: query.cursor,
     });
     return {
-      tasks: query.page(matching).map((task) => ({
+      tasks: page.tasks.map((task) => ({
         task_id: task.taskId,
         query: task.query,
         status: task.status,
@@ -190,7 +205,8 @@ export class TasksController {
         created_at: task.createdAt.toISOString(),
         ...(task.closedAt && { completed_at: task.closedAt.toISOString() }),
       })),
-      total_count: matching.length,
+      total_count: page.totalCount,
+      next_cursor: page.nextCursor ?? null,
     };
   }
 

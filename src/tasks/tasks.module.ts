@@ -6,6 +6,7 @@ import { RedisDecisionLedger } from './redis-decision-ledger';
 import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
+import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
 import { WebhookFailures } from '../webhooks/webhook-failures';
 
@@ -23,6 +24,7 @@ import { WebhookFailures } from '../webhooks/webhook-failures';
     TaskChanges,
     TaskReader,
     TasksService,
+    TaskListService,
     WebhookFailures,
   ],
   exports: [TasksService, TaskChanges],

@@ -1,5 +1,4 @@
 import { Injectable } from '@nestjs/common';
-import type { WorkflowExecutionInfo } from '@temporalio/client';
 import { createHash, randomUUID } from 'node:crypto';
 import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
@@ -10,12 +9,8 @@ import {
   CANCEL_SIGNAL,
   ControlRequest,
   ControlSignalName,
-  MEMO_MODE,
-  MEMO_QUERY,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
-  TASK_STATUS_ATTRIBUTE,
-  TASK_WORKFLOW_TYPE,
   TaskInput,
   applyControlSignal,
   taskStartRecord,
@@ -36,7 +31,7 @@ import {
   TaskNotFoundError,
   TaskStateConflictError,
 } from './errors';
-import { TERMINAL_WORDS, type TaskStatus } from './task-status';
+import { TERMINAL_WORDS } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
 import { TaskChanges } from './task-changes';
@@ -68,40 +63,6 @@ function validateContext(context: Record<string, unknown>): void {
   } catch (err) {
     if (err instanceof SimulatedOptionsError) throw new InvalidInputError(err.message);
     throw err;
-  }
-}
-
-export interface ListTasksOptions {
-  status?: TaskStatus;
-  sessionId?: string;
-}
-
-export interface ListedTask {
-  taskId: string;
-  query: string;
-  status: TaskStatus;
-  mode: string;
-  createdAt: Date;
-  closedAt?: Date;
-}
-
-/** A task's status as visibility tells it: exact once closed, kept by the workflow while open. */
-function listedStatus(execution: WorkflowExecutionInfo): TaskStatus {
-  switch (execution.status.name) {
-    case 'COMPLETED':
-      return 'TASK_STATUS_COMPLETED';
-    case 'FAILED':
-    case 'TERMINATED':
-      return 'TASK_STATUS_FAILED';
-    case 'CANCELLED':
-      return 'TASK_STATUS_CANCELLED';
-    case 'TIMED_OUT':
-      return 'TASK_STATUS_TIMEOUT';
-    default: {
-      const status = execution.typedSearchAttributes.get(TASK_STATUS_ATTRIBUTE);
-      if (status === 'PAUSED') return 'TASK_STATUS_PAUSED';
-      return status === 'RUNNING' ? 'TASK_STATUS_RUNNING' : 'TASK_STATUS_QUEUED';
-    }
   }
 }
 
@@ -299,32 +260,6 @@ export class TasksService {
       if (err instanceof TaskNotFoundError) refuse(await this.reader.current(principal, taskId));
       throw err;
     }
-  }
-
-  /**
-   * The tenant's matching tasks, newest first. Temporal's visibility store cannot sort by start time
-   * (no ORDER BY outside Elasticsearch), so the tenant's matching tasks are read and sorted here.
-   */
-  async list(principal: Principal, options: ListTasksOptions): Promise<ListedTask[]> {
-    // Tenant and session IDs are restricted to [A-Za-z0-9:_\-.], so they need no quoting.
-    const filters = [
-      `WorkflowType = '${TASK_WORKFLOW_TYPE}'`,
-      `TenantId = '${principal.tenantId}'`,
-    ];
-    if (options.sessionId) filters.push(`SessionId = '${options.sessionId}'`);
-    return (await this.workflows.list(filters.join(' AND ')))
-      .map((execution): ListedTask => ({
-        taskId: execution.workflowId,
-        query: typeof execution.memo?.[MEMO_QUERY] === 'string' ? execution.memo[MEMO_QUERY] : '',
-        mode: typeof execution.memo?.[MEMO_MODE] === 'string' ? execution.memo[MEMO_MODE] : '',
-        status: listedStatus(execution),
-        createdAt: execution.startTime,
-        closedAt: execution.closeTime,
-      }))
-      .filter((task) => options.status === undefined || task.status === options.status)
-      .sort(
-        (a, b) => b.createdAt.getTime() - a.createdAt.getTime() || a.taskId.localeCompare(b.taskId),
-      );
   }
 
   /**

@@ -1,9 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import {
-  Client,
-  WorkflowExecutionAlreadyStartedError,
-  type WorkflowExecutionInfo,
-} from '@temporalio/client';
+import { Client, WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import {
   defaultPayloadConverter,
   mapFromPayloads,
@@ -291,17 +287,6 @@ export class TaskWorkflowGateway {
       events: page.history?.events ?? [],
       nextPageToken: page.nextPageToken?.length ? page.nextPageToken : undefined,
     };
-  }
-
-  /** Every execution that matches a visibility query. */
-  async list(query: string): Promise<WorkflowExecutionInfo[]> {
-    return this.call(async () => {
-      const executions: WorkflowExecutionInfo[] = [];
-      for await (const execution of this.client.workflow.list({ query })) {
-        executions.push(execution);
-      }
-      return executions;
-    });
   }
 
   async signal(

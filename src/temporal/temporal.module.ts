@@ -8,6 +8,7 @@ import {
 import { AppConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
+import { TaskVisibility } from './task-visibility';
 import { TaskWorkflowGateway } from './task-workflow.gateway';
 import { TemporalReadiness } from './temporal-readiness';
 import { TraceClientInterceptor } from './trace-interceptor';
@@ -49,7 +50,8 @@ class TemporalClientCloser implements OnApplicationShutdown {
     SearchAttributes,
     TaskWorkflowGateway,
     TemporalReadiness,
+    TaskVisibility,
   ],
-  exports: [TaskWorkflowGateway, TemporalReadiness],
+  exports: [TaskWorkflowGateway, TemporalReadiness, TaskVisibility],
 })
 export class TemporalModule {}

@@ -1,8 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
+
+const CURSOR_MAX_LENGTH = 1024;
+const CURSOR_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** `running`, `RUNNING` and `TASK_STATUS_RUNNING` all name TASK_STATUS_RUNNING. */
 const normalizeStatus = ({ value }: { value: unknown }): unknown =>
@@ -10,11 +13,17 @@ const normalizeStatus = ({ value }: { value: unknown }): unknown =>
     ? `TASK_STATUS_${value.toUpperCase().replace(/^TASK_STATUS_/, '')}`
     : value;
 
-export class ListTasksQueryDto extends PaginationQuery(100, 20) {
+export const LIST_DEFAULT_LIMIT = 20;
+
+export class ListTasksQueryDto extends PaginationQuery(100, LIST_DEFAULT_LIMIT) {
   @ApiPropertyOptional({
     description:
       'A task status, with or without the TASK_STATUS_ prefix, in any case (`running`, ' +
-      '`RUNNING` and `TASK_STATUS_RUNNING` are the same)',
+      '`RUNNING` and `TASK_STATUS_RUNNING` are the same). Matched against the state ' +
+      "Temporal's visibility store recorded, which trails changes by a fraction of a second; " +
+      'open states are recorded by the worker running the task, so a task paused before any ' +
+      'worker picked it up matches `queued`. Each listed task shows its current status, as ' +
+      'GET /api/v1/tasks/{id} does.',
     type: String,
     enum: [
       ...TASK_STATUSES,
@@ -32,6 +41,23 @@ export class ListTasksQueryDto extends PaginationQuery(100, 20) {
   @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
   @IsString({ message: 'Invalid session_id format' })
   session_id?: string;
+
+  @ApiPropertyOptional({
+    description:
+      'Where to continue: the `next_cursor` of the previous page. Give it with the same ' +
+      '`status` and `session_id` as that page. Walking a list by cursor returns every task ' +
+      'listed when the walk began exactly once, newest first, however many tasks are ' +
+      'submitted meanwhile (they are newer, so they come before the cursor). `offset` then ' +
+      'counts from the cursor.',
+    type: String,
+    maxLength: CURSOR_MAX_LENGTH,
+    pattern: CURSOR_PATTERN.source,
+  })
+  @IsOptional()
+  @MaxLength(CURSOR_MAX_LENGTH, { message: 'Invalid cursor parameter' })
+  @Matches(CURSOR_PATTERN, { message: 'Invalid cursor parameter' })
+  @IsString({ message: 'Invalid cursor parameter' })
+  cursor?: string;
 }
 
 export class TaskListItemDto {
@@ -48,6 +74,19 @@ export class ListTasksResponseDto {
   @ApiProperty({ type: [TaskListItemDto], description: 'Newest first' })
   tasks!: TaskListItemDto[];
 
-  @ApiProperty({ description: 'Tasks matching the filters, over all pages' })
+  @ApiProperty({
+    description:
+      'Tasks matching the filters, over all pages, as Temporal counts them at the time of ' +
+      'the request',
+  })
   total_count!: number;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description:
+      'Give as `cursor` for the next page; null on the last page. Opaque: valid only for the ' +
+      'same tenant and filters.',
+  })
+  next_cursor!: string | null;
 }

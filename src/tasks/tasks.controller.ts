@@ -318,7 +318,12 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
   ): Promise<ControlStateResponseDto> {
-    return publicControlState(effectiveControl(await this.tasks.get(principal, id)));
+    const task = await this.tasks.get(principal, id);
+    return {
+      ...publicControlState(effectiveControl(task)),
+      // Only tasks with approval gates have it, so other tasks' answers stay as they were.
+      ...(task.approvals && { pending_approval: task.approvals.pending }),
+    };
   }
 
   /** Submits and sets the headers both submit routes answer with. */

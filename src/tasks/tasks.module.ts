@@ -27,6 +27,6 @@ import { WebhookFailures } from '../webhooks/webhook-failures';
     TaskListService,
     WebhookFailures,
   ],
-  exports: [TasksService, TaskChanges],
+  exports: [TasksService, TaskChanges, TaskReader, DecisionLedger],
 })
 export class TasksModule {}

@@ -18,6 +18,8 @@ import {
 import { AppConfig } from '../config/app-config';
 import { WebhookTargetError, checkWebhookTarget } from '../webhooks/webhook-target';
 import type { WebhookSpec } from '../workflows/webhook-contract';
+import type { ApprovalSpec } from '../workflows/approval-contract';
+import type { ApprovalGateDto } from '../approvals/dto/approval.dto';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
 import {
   DEFAULT_WEBHOOK_EVENTS,
@@ -52,6 +54,15 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text).di
 function idempotentTaskId(tenantId: string, key: string): string {
   const h = sha256Hex(`${tenantId}\n${key}`);
   return `task_${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Submitted approval gates as the task keeps them: checkpoints once each, defaults resolved. */
+function approvalSpec(gate: ApprovalGateDto): ApprovalSpec {
+  return {
+    checkpoints: [...new Set(gate.checkpoints)],
+    ...(gate.timeout_seconds !== undefined && { timeout_seconds: gate.timeout_seconds }),
+    on_timeout: gate.on_timeout ?? 'reject',
+  };
 }
 
 function validateContext(context: Record<string, unknown>): void {
@@ -111,6 +122,7 @@ export class TasksService {
     const context = request.context ?? {};
     validateContext(context);
     const webhook = request.webhook && (await this.webhookSpec(request.webhook));
+    const approval = request.approval && approvalSpec(request.approval);
     if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
       throw new InvalidInputError(
         'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
@@ -125,7 +137,8 @@ export class TasksService {
         request.mode ?? DEFAULT_MODE,
         request.model_tier,
         // Only when given, so the hashes of requests without one stay what they were.
-        ...(webhook ? [webhook] : []),
+        ...(webhook || approval ? [webhook ?? null] : []),
+        ...(approval ? [approval] : []),
       ]),
     );
     const taskId =
@@ -143,6 +156,7 @@ export class TasksService {
       model_tier: request.model_tier,
       context,
       ...(webhook && { webhook }),
+      ...(approval && { approval }),
     };
     const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
     if (started) {
@@ -287,7 +301,7 @@ export class TasksService {
 }
 
 /** The decision to record once a signal is sent: the state it leads to. */
-function decided(
+export function decided(
   task: TaskSnapshot,
   signal: ControlSignalName,
   request: ControlRequest,
@@ -297,5 +311,7 @@ function decided(
     runId: task.runId,
     control: applyControlSignal(task.control, signal, request, new Date(decidedAt)),
     decidedAt,
+    // Carried along: a later decision must not hide an earlier one on an approval.
+    ...(task.approvals && { approvals: task.approvals }),
   };
 }

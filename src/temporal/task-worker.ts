@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
 import { describeError } from '../common/error-chain';
+import type { ControlActivities } from '../activities/control-contract';
 import { AppConfig } from '../config/app-config';
+import { TaskWorkflowGateway } from './task-workflow.gateway';
 import { WebhookDeliveries } from '../webhooks/webhook-deliveries';
 import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { SharedRedis } from '../redis/shared-redis';
@@ -80,7 +82,15 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
     private readonly redis: SharedRedis,
     private readonly webhooks: WebhookDeliveries,
+    private readonly workflows: TaskWorkflowGateway,
   ) {}
+
+  /** What a workflow asks Temporal through its worker (a workflow cannot cancel itself). */
+  private controlActivities(): ControlActivities {
+    return {
+      requestTaskCancellation: (taskId) => this.workflows.cancel(taskId, undefined),
+    };
+  }
 
   /**
    * Change notices from the workflow (see TaskNoticeSinks), published to Redis when the worker
@@ -132,7 +142,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       namespace,
       taskQueue,
       ...workflowSource(),
-      activities: createTaskActivities(this.executor),
+      activities: { ...createTaskActivities(this.executor), ...this.controlActivities() },
       maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
       // On shutdown, running steps get this long to finish; then they are cancelled and

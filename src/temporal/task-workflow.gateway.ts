@@ -8,6 +8,7 @@ import {
 import { tsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { AppConfig } from '../config/app-config';
+import type { APPROVAL_SIGNAL, ApprovalDecisionRequest } from '../workflows/approval-contract';
 import {
   CANCEL_SIGNAL,
   ControlRequest,
@@ -291,8 +292,8 @@ export class TaskWorkflowGateway {
 
   async signal(
     workflowId: string,
-    name: ControlSignalName,
-    request: ControlRequest,
+    name: ControlSignalName | typeof APPROVAL_SIGNAL,
+    request: ControlRequest | ApprovalDecisionRequest,
   ): Promise<void> {
     await this.call(() => this.client.workflow.getHandle(workflowId).signal(name, request));
   }

@@ -5,6 +5,7 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, type Sinks } from '@temporalio/workflow';
+import type { ApprovalSpec } from './approval-contract';
 import type { WebhookSpec } from './webhook-contract';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
@@ -26,6 +27,8 @@ export interface TaskInput {
   context: Record<string, unknown>;
   /** Present when the task's events are to be POSTed to a URL (its delivery workflow does). */
   webhook?: WebhookSpec;
+  /** Present when checkpoints wait for a person's decision. */
+  approval?: ApprovalSpec;
 }
 
 /**
@@ -96,6 +99,13 @@ export const MEMO_REQUEST_HASH = 'request_hash';
 /** The task's webhook (WebhookSpec), when it has one. */
 export const MEMO_WEBHOOK = 'webhook';
 /**
+ * The task's approvals (ApprovalsRecord), kept up to date with the rest of the state by tasks
+ * that have approval gates.
+ */
+export const MEMO_APPROVALS = 'approvals';
+/** The task's approval gates (ApprovalSpec), when it has any. */
+export const MEMO_APPROVAL = 'approval';
+/**
  * Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. Every
  * upsert writes all three, so any one of them in history tells the whole state at that point.
  */
@@ -137,6 +147,7 @@ export function taskStartRecord(task: TaskInput, requestHash: string) {
       [MEMO_CONTEXT]: task.context,
       [MEMO_REQUEST_HASH]: requestHash,
       ...(task.webhook && { [MEMO_WEBHOOK]: task.webhook }),
+      ...(task.approval && { [MEMO_APPROVAL]: task.approval }),
     },
     searchAttributes: [
       { key: TENANT_ID_ATTRIBUTE, value: task.tenant_id },

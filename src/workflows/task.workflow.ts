@@ -14,9 +14,21 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
+import type { ControlActivities } from '../activities/control-contract';
+import {
+  APPROVAL_SIGNAL,
+  APPROVAL_TIMED_OUT,
+  rejectedReason,
+  toApprovalDecision,
+} from './approval-contract';
+import { ApprovalGate } from './approval-gate';
 import {
   ACTIVITY_RESULT_VERSION,
+  CANCEL_SIGNAL,
   ControlRecord,
+  ControlRequest,
+  ControlSignalName,
+  MEMO_APPROVALS,
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
@@ -56,6 +68,12 @@ const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>(
   // About four minutes of backoff before a task fails on an executor that keeps failing
   // (a Retry-After the executor reports replaces one wait).
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
+});
+
+const { requestTaskCancellation } = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  // Until Temporal takes the request: a task whose approval expired rejected must end cancelled.
+  retry: { maximumInterval: '1 minute' },
 });
 
 /**
@@ -113,29 +131,68 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
       ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
+      ...(approvalGate.active && { [MEMO_APPROVALS]: approvalGate.approvals }),
     });
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
     record(new Date());
   };
+  /** Applies a control change by the contract's rule; true when it changed anything. */
+  const applyControl = (name: ControlSignalName, request: ControlRequest, at: Date): boolean => {
+    const next = applyControlSignal(control, name, request, at);
+    if (next === control) return false;
+    if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
+    control = next;
+    return true;
+  };
+  const approvalGate = new ApprovalGate(workflowInfo().workflowId, task.approval, {
+    changed: (at) => record(at),
+    cancelled: () => control.is_cancelled,
+    expiredRejected: async (at) => {
+      // The workflow's own cancellation, by `system`, recorded with the expiry.
+      applyControl(CANCEL_SIGNAL, { reason: APPROVAL_TIMED_OUT, requested_by: 'system' }, at);
+      record(at);
+      // Only a cancellation request ends a workflow CANCELLED, and a workflow cannot request
+      // its own: an activity asks Temporal.
+      await CancellationScope.nonCancellable(() =>
+        requestTaskCancellation(workflowInfo().workflowId),
+      );
+    },
+  });
   // One handler for every control signal, in the order Temporal recorded them. Separate
   // setHandler calls would each deliver their own buffered signals as they are registered, so a
   // pause, resume, pause sent before the first workflow task would arrive as pause, pause,
-  // resume: the API's fold of the history and the workflow would disagree.
+  // resume: the API's fold of the history and the workflow would disagree. Approval decisions
+  // come the same way, ordered with them.
   setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
-    if (!isControlSignalName(name)) return;
-    const request = toControlRequest(args[0]);
-    const at = requestTime(request, new Date());
-    const next = applyControlSignal(control, name, request, at);
-    if (next === control) return;
-    if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
-    control = next;
-    record(at);
+    if (isControlSignalName(name)) {
+      const request = toControlRequest(args[0]);
+      const at = requestTime(request, new Date());
+      if (applyControl(name, request, at)) record(at);
+      return;
+    }
+    if (name === APPROVAL_SIGNAL && approvalGate.active) {
+      const decision = toApprovalDecision(args[0]);
+      if (!decision) return;
+      const at = requestTime(
+        { reason: '', requested_by: '', requested_at: decision.requested_at },
+        new Date(),
+      );
+      if (!approvalGate.decide(decision, at)) return;
+      if (!decision.approved) {
+        // A rejection cancels the task; the API requests the cancellation that ends it.
+        const reason = rejectedReason(decision.feedback);
+        applyControl(CANCEL_SIGNAL, { reason, requested_by: decision.requested_by }, at);
+      }
+      record(at);
+    }
   });
   setHandler(controlStateQuery, () => publicControlState(control));
 
   const checkpoint = async (name: string): Promise<void> => {
     recordProgress({ checkpoint: name });
+    // A gated checkpoint waits for its decision, then (paused meanwhile) for a resume as well.
+    await approvalGate.pass(name);
     if (control.is_paused && !control.is_cancelled) {
       recordProgress({ waiting: true });
       await condition(() => !control.is_paused || control.is_cancelled);

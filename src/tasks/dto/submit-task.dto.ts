@@ -17,6 +17,7 @@ import type { TaskStatus } from '../task-status';
 import { Omittable } from '../../common/request-validation.pipe';
 import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/webhook-target';
 import { TASK_EVENT_TYPES } from '../task-event';
+import { ApprovalGateDto } from '../../approvals/dto/approval.dto';
 
 export const MAX_QUERY_LENGTH = 20_000;
 
@@ -132,6 +133,18 @@ export class SubmitTaskDto {
   @Type(() => WebhookDto)
   @IsObject({ message: 'webhook must be an object with a url' })
   webhook?: WebhookDto;
+
+  @ApiPropertyOptional({
+    type: ApprovalGateDto,
+    description:
+      'Checkpoints where the task waits for a decision (`POST /api/v1/approvals/decision`); ' +
+      'a rejection ends it CANCELLED',
+  })
+  @Omittable()
+  @ValidateNested()
+  @Type(() => ApprovalGateDto)
+  @IsObject({ message: 'approval must be an object with checkpoints' })
+  approval?: ApprovalGateDto;
 }
 
 export class SubmitTaskResponseDto {

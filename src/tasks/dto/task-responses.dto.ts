@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ControlState } from '../../workflows/contract';
+import { PendingApprovalDto } from '../../approvals/dto/approval.dto';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
 
@@ -105,6 +106,13 @@ export class ControlStateResponseDto implements ControlState {
   @ApiProperty() cancel_reason!: string;
   @ApiProperty({ description: 'The principal (user_id) that cancelled the task' })
   cancelled_by!: string;
+  @ApiPropertyOptional({
+    type: PendingApprovalDto,
+    nullable: true,
+    description:
+      'Tasks with approval gates: the decision the task waits for at a checkpoint, or null',
+  })
+  pending_approval?: PendingApprovalDto | null;
 }
 
 export class TerminalStateResponseDto {

@@ -211,6 +211,14 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BATCH_CONCURRENCY?: number;
+
+  @Expose()
+  @IsOptional()
   @IsIn(EXECUTORS)
   TASK_EXECUTOR?: ExecutorName;
 
@@ -320,6 +328,8 @@ export class AppConfig {
   readonly worker: {
     readonly maxConcurrentActivities: number;
     readonly maxConcurrentWorkflowTasks: number;
+    /** Tasks one batch activity decides on at once. */
+    readonly batchConcurrency: number;
   };
   readonly dataDir: string;
   readonly apiKeysFile?: string;
@@ -377,6 +387,7 @@ export class AppConfig {
     this.worker = {
       maxConcurrentActivities: vars.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
       maxConcurrentWorkflowTasks: vars.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 100,
+      batchConcurrency: vars.BATCH_CONCURRENCY ?? 10,
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;

@@ -8,9 +8,12 @@ import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TasksService } from './tasks.service';
 
+/**
+ * Reads and decisions on tasks, without HTTP: the API's controllers use them, and so do the
+ * workers' control activities (batches), so both decide by the same rules and ledger.
+ */
 @Module({
   imports: [TemporalModule],
-  controllers: [TasksController],
   providers: [
     {
       provide: DecisionLedger,
@@ -23,6 +26,13 @@ import { TasksService } from './tasks.service';
     TaskReader,
     TasksService,
   ],
-  exports: [TasksService, TaskChanges],
+  exports: [TasksService, TaskChanges, TemporalModule],
+})
+export class TaskDecisionsModule {}
+
+@Module({
+  imports: [TaskDecisionsModule],
+  controllers: [TasksController],
+  exports: [TaskDecisionsModule],
 })
 export class TasksModule {}

@@ -5,7 +5,7 @@ import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 
 /** `running`, `RUNNING` and `TASK_STATUS_RUNNING` all name TASK_STATUS_RUNNING. */
-const normalizeStatus = ({ value }: { value: unknown }): unknown =>
+export const normalizeStatus = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
     ? `TASK_STATUS_${value.toUpperCase().replace(/^TASK_STATUS_/, '')}`
     : value;

@@ -60,9 +60,21 @@ export class TaskControlActivities {
    * the attempt, to be retried; a retried attempt first looks in each task's history for this
    * batch's signal, so a task acted on before a crash counts as done, not as skipped.
    */
-  private async applyBatchAction(chunk: BatchInput): Promise<Omit<BatchCounts, 'matched'>> {
+  private applyBatchAction(chunk: BatchInput): Promise<Omit<BatchCounts, 'matched'>> {
     const context = Context.current();
-    const retried = context.info.attempt > 1;
+    return this.applyChunk(chunk, {
+      retried: context.info.attempt > 1,
+      heartbeat: () => context.heartbeat(),
+      cancelled: context.cancellationSignal,
+    });
+  }
+
+  /** The chunk's decisions, given what the activity's context tells (a seam for unit specs). */
+  async applyChunk(
+    chunk: BatchInput,
+    attempt: { retried: boolean; heartbeat: () => void; cancelled: AbortSignal },
+  ): Promise<Omit<BatchCounts, 'matched'>> {
+    const { retried } = attempt;
     const principal: Principal = {
       tenantId: chunk.tenant_id,
       userId: chunk.actor,
@@ -80,13 +92,13 @@ export class TaskControlActivities {
     let stop = false;
     const worker = async (): Promise<void> => {
       while (!stop && next < chunk.task_ids.length) {
-        if (context.cancellationSignal.aborted) throw new CancelledFailure('Batch cancelled');
+        if (attempt.cancelled.aborted) throw new CancelledFailure('Batch cancelled');
         const taskId = chunk.task_ids[next++];
         const outcome = await runInRequestContext(request, () =>
           this.decide(chunk, principal, taskId, retried),
         );
         counts[outcome]++;
-        context.heartbeat();
+        attempt.heartbeat();
       }
     };
     const concurrency = Math.min(this.config.worker.batchConcurrency, chunk.task_ids.length);

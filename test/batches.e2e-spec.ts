@@ -29,6 +29,9 @@ describe('bulk control', () => {
   let mine: string[];
   let otherSession: string[];
   let otherTenant: string[];
+  /** Before the first and after the last of them was created. */
+  let createdFrom: string;
+  let createdUntil: string;
 
   const submit = async (sessionId: string, key: string = KEYS.acmeWriter): Promise<string> => {
     const res = await api.request('POST', '/api/v1/tasks', {
@@ -60,11 +63,13 @@ describe('bulk control', () => {
     });
     api = await TestApi.start({ taskQueue, env: { REDIS_URL: redis.url } });
     temporal = await TemporalObserver.connect();
+    createdFrom = new Date(Date.now() - 1000).toISOString();
     [mine, otherSession, otherTenant] = await Promise.all([
       Promise.all(Array.from({ length: 50 }, () => submit(session))),
       Promise.all(Array.from({ length: 3 }, () => submit(`${session}-other`))),
       Promise.all(Array.from({ length: 3 }, () => submit(session, KEYS.globexWriter))),
     ]);
+    createdUntil = new Date(Date.now() + 1000).toISOString();
   });
   afterAll(async () => {
     const open = [...(mine ?? []), ...(otherSession ?? [])];
@@ -99,6 +104,18 @@ describe('bulk control', () => {
     );
     const ids = { ...dryRun, filter: { task_ids: [...mine.slice(0, 2), otherTenant[0]] } };
     expect((await batch(ids)).body).toEqual({ matched: 2 });
+    const created = (created_after: string, created_before: string) => ({
+      ...dryRun,
+      filter: { session_id: session, created_after, created_before },
+    });
+    expect((await batch(created(createdFrom, createdUntil))).body).toEqual({ matched: 50 });
+    expect((await batch(created(createdUntil, '2999-01-01T00:00:00Z'))).body).toEqual({
+      matched: 0,
+    });
+    // As many IDs as a filter takes, most of them unknown.
+    const unknown = Array.from({ length: 950 }, (_, i) => `task_${randomUUID()}-${i}`);
+    const many = { ...dryRun, filter: { task_ids: [...mine, ...unknown] } };
+    expect((await batch(many)).body).toEqual({ matched: 50 });
     for (const taskId of [...mine, ...otherSession, ...otherTenant]) {
       expect(signalNames(await temporal.history(taskId))).toEqual([]);
     }
@@ -260,6 +277,10 @@ describe('bulk control', () => {
       [
         { action: 'pause', filter: { created_after: 'yesterday' } },
         'created_after must be an RFC 3339 date-time',
+      ],
+      [
+        { action: 'pause', filter: { created_before: '2026-06-30T23:59:60Z' } },
+        'created_before must be an RFC 3339 date-time',
       ],
       [{ action: 'pause', filter: { task_ids: [] } }, 'task_ids must hold 1 to 1000 task IDs'],
       [

@@ -25,12 +25,22 @@ import {
 const FILTER_NEEDED =
   'filter needs at least one of status, session_id, created_after, created_before, task_ids';
 
+/** A time the format allows but a Date cannot hold (a leap second, 24:00) is refused too. */
+function toTime(value: string | undefined, field: string): Date | undefined {
+  if (value === undefined) return undefined;
+  const time = new Date(value);
+  if (Number.isNaN(time.getTime())) {
+    throw new InvalidInputError(`${field} must be an RFC 3339 date-time`);
+  }
+  return time;
+}
+
 function toFilter(dto: BatchFilterDto): BatchFilter {
   const filter: BatchFilter = {
     status: dto.status,
     sessionId: dto.session_id,
-    createdAfter: dto.created_after === undefined ? undefined : new Date(dto.created_after),
-    createdBefore: dto.created_before === undefined ? undefined : new Date(dto.created_before),
+    createdAfter: toTime(dto.created_after, 'created_after'),
+    createdBefore: toTime(dto.created_before, 'created_before'),
     taskIds: dto.task_ids,
   };
   if (Object.values(filter).every((value) => value === undefined)) {

@@ -79,6 +79,22 @@ const Accepted = (message: string) =>
     },
   });
 
+/** A poller's conditional GET: 304 while the task's ETag is the one it has. */
+const IfNoneMatch = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      schema: { type: 'string' },
+      description: 'An ETag read before: 304 with no body while it is still the current one',
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Unchanged since the ETag given in If-None-Match',
+      headers: ETAG_HEADER,
+    }),
+  );
+
 /** Optimistic concurrency on pause, resume and cancel. */
 const IfMatch = () =>
   applyDecorators(
@@ -239,6 +255,7 @@ export class TasksController {
     type: TaskStatusResponseDto,
     headers: { 'X-Workflow-ID': SUBMITTED_HEADERS['X-Workflow-ID'], ...ETAG_HEADER },
   })
+  @IfNoneMatch()
   @TaskNotFound()
   async status(
     @CurrentPrincipal() principal: Principal,
@@ -374,6 +391,7 @@ export class TasksController {
   @ApiOperation({ operationId: 'getTaskControlState', summary: "A task's pause and cancel state" })
   @ApiTaskIdParam()
   @ApiOkResponse({ type: ControlStateResponseDto, headers: ETAG_HEADER })
+  @IfNoneMatch()
   @TaskNotFound()
   async controlState(
     @CurrentPrincipal() principal: Principal,

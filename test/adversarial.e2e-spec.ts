@@ -152,6 +152,24 @@ describe('hostile and sloppy clients', () => {
       }
     });
 
+    it('reads and discards a body of plausible size after its 413, so a load balancer never resets the client', async () => {
+      const connection = await RawConnection.open(api.port, HOST);
+      const body = JSON.stringify({ query: 'x'.repeat(2 * 1024 * 1024) });
+      connection.send(
+        'POST /api/v1/tasks HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n' +
+          `X-API-Key: ${KEYS.acmeWriter}\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`,
+      );
+      connection.send(body);
+      // The same connection then serves the next request: the body was drained, not left.
+      connection.send('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+      const res = await connection.until((text) => text.includes('"healthy"'), 8000);
+      expect(res.text).toMatch(/^HTTP\/1\.1 413 /);
+      expect(res.text).toContain(JSON.stringify(TOO_LARGE));
+      expect(res.text).toMatch(/HTTP\/1\.1 200 OK[\s\S]*\{"status":"healthy"\}$/);
+      expect(res.end).toBe('timeout'); // not closed by the server
+      connection.destroy();
+    });
+
     it('answers 408 when the headers do not arrive in time, and closes', async () => {
       const res = await raw('GET /health HTTP/1.1\r\nHost: x\r\n');
       expect([res.status, res.body, res.end]).toEqual([

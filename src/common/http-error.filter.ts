@@ -9,7 +9,8 @@ import {
 } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { Request, Response } from 'express';
-import { DomainError, DomainErrorCode } from './domain-error';
+import { DomainError, DomainErrorCode, PayloadTooLargeError } from './domain-error';
+import { worthDraining } from './json-body';
 import { describeError } from './error-chain';
 
 /** The same cause of a 503 is logged at most once in this long (an outage would flood logs). */
@@ -118,7 +119,10 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const request = host.switchToHttp().getRequest<Request>();
-    if (bodyUnread(request) && !response.headersSent) response.setHeader('Connection', 'close');
+    const drain = exception instanceof PayloadTooLargeError && worthDraining(request);
+    if (bodyUnread(request) && !drain && !response.headersSent) {
+      response.setHeader('Connection', 'close');
+    }
     const noRoute = exception instanceof NotFoundException && !isRouted(request);
     const allowed = noRoute ? allowedMethods(request) : [];
     if (allowed.length > 0 && !response.headersSent) {

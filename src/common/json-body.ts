@@ -80,14 +80,25 @@ function announcesBody(req: Request): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
+/** Past this announced size a body is not worth reading even to discard it. */
+const DRAIN_LIMIT_BYTES = 8 * BODY_LIMIT_BYTES;
+
 /**
- * Refuses a request whose Content-Length announces more than the limit before anything else
- * happens, and closes its connection instead of waiting for (or draining) a body never read.
+ * Whether a body refused as too large is still read and discarded after the 413 (the error
+ * filter closes the connection otherwise). HTTP asks this of a server that answers early: a
+ * load balancer between client and API would close the client's connection while it is still
+ * sending, and some clients then see a reset instead of the 413. An announcement past any
+ * plausible size (e.g. 99999999999), or a chunked body, gets its connection closed at once.
  */
+export function worthDraining(req: Request): boolean {
+  const length = req.headers['content-length'];
+  return length !== undefined && Number(length) <= DRAIN_LIMIT_BYTES;
+}
+
+/** Refuses a request whose Content-Length announces more than the limit before anything else. */
 export function refuseOversizedBody(req: Request, res: Response, next: NextFunction): void {
   const length = req.headers['content-length'];
   if (length !== undefined && Number(length) > BODY_LIMIT_BYTES) {
-    res.setHeader('Connection', 'close');
     next(new PayloadTooLargeError(TOO_LARGE));
     return;
   }

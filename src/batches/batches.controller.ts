@@ -19,11 +19,11 @@ import {
   BatchDryRunResponseDto,
   BatchFilterDto,
   BatchRequestDto,
+  FILTER_FIELDS,
   BatchStatusResponseDto,
 } from './dto/batch.dto';
 
-const FILTER_NEEDED =
-  'filter needs at least one of status, session_id, created_after, created_before, task_ids';
+const FILTER_NEEDED = `filter needs at least one of ${FILTER_FIELDS.join(', ')}`;
 
 /** A time the format allows but a Date cannot hold (a leap second, 24:00) is refused too. */
 function toTime(value: string | undefined, field: string): Date | undefined {

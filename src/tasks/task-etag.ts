@@ -1,5 +1,4 @@
 import { createHash } from 'node:crypto';
-import { InvalidInputError } from '../common/domain-error';
 import { publicControlState } from '../workflows/contract';
 import { type TaskSnapshot, effectiveControl, statusOf } from './task-history';
 
@@ -22,24 +21,18 @@ export function taskEtag(task: TaskSnapshot): string {
 /** An `If-Match` header: any current tag (`*`), or the tags one of which must be current. */
 export type EntityTagCondition = '*' | readonly string[];
 
-const ENTITY_TAG_LIST = /^(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*$/;
-const ENTITY_TAG = /(W\/)?"[\x21\x23-\x7e]*"/g;
+const ENTITY_TAG = /(W\/)?"[^"]*"/g;
 
-/** The pattern an `If-Match` value must have, for the OpenAPI document. */
-export const IF_MATCH_PATTERN =
-  '^(\\*|(W/)?"[\\x21\\x23-\\x7e]*"(\\s*,\\s*(W/)?"[\\x21\\x23-\\x7e]*")*)$';
-
-/** Parses `If-Match`; undefined when absent. A value that is no list of tags is a 400. */
+/**
+ * Parses `If-Match`; undefined when absent. The quoted tags it lists; a value without any is
+ * taken as one tag sent without its quotes (a common slip, which then still works). Whatever
+ * else it holds cannot name a current tag: the answer is the 412 with the current one.
+ */
 export function parseIfMatch(header: string | undefined): EntityTagCondition | undefined {
   if (header === undefined) return undefined;
   const value = header.trim();
   if (value === '*') return '*';
-  if (!ENTITY_TAG_LIST.test(value)) {
-    throw new InvalidInputError(
-      'Invalid If-Match header: send the ETag exactly as received, quotes included',
-    );
-  }
-  return value.match(ENTITY_TAG) ?? [];
+  return value.match(ENTITY_TAG) ?? [`"${value}"`];
 }
 
 /** Whether `etag` satisfies the condition. Weak tags never match (strong comparison). */

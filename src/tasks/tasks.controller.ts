@@ -13,12 +13,14 @@ import {
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiExtraModels,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
@@ -43,7 +45,7 @@ import { TaskActionsResponseDto, ActionsQueryDto } from './dto/task-actions.dto'
 import { InvalidInputError } from '../common/domain-error';
 import { publicControlState } from '../workflows/contract';
 import { effectiveControl } from './task-history';
-import { IF_MATCH_PATTERN, parseIfMatch, taskEtag } from './task-etag';
+import { parseIfMatch, taskEtag } from './task-etag';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { ControlOutcome, SubmittedTask, TasksService } from './tasks.service';
 
@@ -101,11 +103,12 @@ const IfMatch = () =>
     ApiHeader({
       name: 'If-Match',
       required: false,
-      schema: { type: 'string', pattern: IF_MATCH_PATTERN },
+      schema: { type: 'string' },
       description:
-        'An ETag from GET of the task or its control-state (`*`: any). When it is not the ' +
-        'current one: 412 and nothing is sent to the task. Of two requests with the same ' +
-        'If-Match, at most one is accepted.',
+        'An ETag from GET of the task or its control-state, or several separated by commas ' +
+        '(`*`: any). When none is the current one: 412 and nothing is sent to the task. Of two ' +
+        'requests with the same If-Match, at most one is accepted. A tag sent without its ' +
+        'quotes is taken as the tag.',
     }),
     ApiResponse({
       status: 412,
@@ -121,7 +124,6 @@ const BadControlRequest = (examples: Record<string, string> = {}) =>
     invalid_id: 'Invalid task ID format',
     too_deep: 'Invalid request body: nested more than 64 levels deep',
     reason: 'reason must be at most 1000 characters',
-    if_match: 'Invalid If-Match header: send the ETag exactly as received, quotes included',
     ...examples,
   });
 
@@ -277,9 +279,14 @@ export class TasksController {
     description: 'An activity already running finishes first.',
   })
   @ApiTaskIdParam()
+  @ApiExtraModels(PauseRequestDto)
   @ApiBody({
-    type: PauseRequestDto,
     required: false,
+    schema: {
+      allOf: [{ $ref: getSchemaPath(PauseRequestDto) }],
+      // on_timeout only together with timeout_seconds.
+      anyOf: [{ not: { required: ['on_timeout'] } }, { required: ['timeout_seconds'] }],
+    },
     examples: {
       reason: { value: { reason: 'Waiting for legal review' } },
       deadline: {

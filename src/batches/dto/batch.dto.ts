@@ -79,13 +79,23 @@ export class BatchFilterDto {
   task_ids?: string[];
 }
 
+/** The filter's fields, at least one of which a request must give. */
+export const FILTER_FIELDS = [
+  'status',
+  'session_id',
+  'created_after',
+  'created_before',
+  'task_ids',
+] as const;
+
 export class BatchRequestDto {
   @ApiProperty({ enum: BATCH_ACTIONS, example: 'pause' })
   @IsIn(BATCH_ACTIONS, { message: 'action must be one of pause, resume, cancel' })
   action!: BatchAction;
 
   @ApiProperty({
-    type: BatchFilterDto,
+    // One of its fields given at least (the controller checks the same).
+    anyOf: FILTER_FIELDS.map((field) => ({ required: [field] })),
     description:
       "At least one condition; every one given must hold. Only the caller's tenant is ever " +
       'matched.',

@@ -90,8 +90,8 @@ const DRAIN_LIMIT_BYTES = 8 * BODY_LIMIT_BYTES;
  * sending, and some clients then see a reset instead of the 413. An announcement past any
  * plausible size (e.g. 99999999999), or a chunked body, gets its connection closed at once.
  */
-export function worthDraining(req: Request): boolean {
-  const length = req.headers['content-length'];
+export function worthDraining(req: Request | undefined): boolean {
+  const length = req?.headers?.['content-length'];
   return length !== undefined && Number(length) <= DRAIN_LIMIT_BYTES;
 }
 

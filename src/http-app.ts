@@ -21,6 +21,8 @@ export async function createHttpApp(
     // Bodies are read by JsonBodyGuard, once the caller is authenticated.
     bodyParser: false,
     logger,
+    // Start-up failures reach the entry point's handler, which stops what it started first.
+    abortOnError: false,
   });
   const config = app.get(AppConfig);
   hardenHttpServer(app.getHttpServer(), config.http);

@@ -1,6 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TaskControlActivities } from './activities/control.activities';
-import { SimulatedExecutor } from './activities/simulated.executor';
+import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SharedRedisModule } from './redis/shared-redis';
@@ -21,12 +21,7 @@ export class WorkerModule {
         {
           provide: TASK_EXECUTOR,
           inject: [AppConfig],
-          useFactory: (c: AppConfig) => {
-            switch (c.executor) {
-              case 'simulated':
-                return new SimulatedExecutor();
-            }
-          },
+          useFactory: (c: AppConfig) => createExecutor(c.executor),
         },
         TaskControlActivities,
         TaskWorker,

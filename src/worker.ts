@@ -11,6 +11,9 @@ async function bootstrap(): Promise<void> {
   const config = configFromEnvironment();
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot(config), {
     logger: processLogger(config),
+    // A start-up failure (an executor module that does not load) is reported by
+    // exitOnStartupError as one line naming the variable, not as a stack trace.
+    abortOnError: false,
   });
   exitOnSignals(app);
 }

@@ -1,12 +1,35 @@
-/** Activity signatures, imported by the workflow as types only. */
-import type { TaskInput } from '../workflows/contract';
+/**
+ * The executor interface and the activities built on it. The workflow imports this file as
+ * types only; what it needs at run time lives in ../workflows/contract.
+ */
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type {
+  PlanResult,
+  StepHeartbeat,
+  StepResult,
+  SynthesisResult,
+  TaskInput,
+} from '../workflows/contract';
+import { continueTrace, formatTraceparent } from '../common/request-context';
+import { currentTraceparent } from './activity-trace';
 
+export type {
+  PlanResult,
+  StepResult,
+  SynthesisResult,
+  TaskInput,
+  TokenUsage,
+} from '../workflows/contract';
+
+/** One step, as an executor gets it. */
 export interface StepInput {
   task: TaskInput;
   /** 1-based. */
   step: number;
   total: number;
   description: string;
+  /** The outputs of the steps before this one, in order. */
+  previous_outputs: string[];
 }
 
 export interface SynthesisInput {
@@ -14,21 +37,166 @@ export interface SynthesisInput {
   outputs: string[];
 }
 
-export interface TaskActivities {
-  planTask(task: TaskInput): Promise<string[]>;
-  runStep(input: StepInput): Promise<string>;
-  synthesizeResult(input: SynthesisInput): Promise<string>;
+export type Phase = 'plan' | 'step' | 'synthesize';
+
+/** What an executor knows about the call it is making, besides its input. */
+export interface PhaseContext {
+  readonly taskId: string;
+  readonly phase: Phase;
+  /** 1 on the first try; Temporal retries a failed call with the same input. */
+  readonly attempt: number;
+  /** `<task_id>:<phase>:<step>` (step 0 for plan and synthesize): the same on every retry. */
+  readonly idempotencyKey: string;
+  /** W3C trace context of the request that submitted the task (a new trace when it had none). */
+  readonly traceparent: string;
+  /**
+   * Aborts when the call must stop: the task was cancelled, or this worker is shutting down
+   * (Temporal then retries the call elsewhere). Hand it to whatever waits.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * The text a step has produced so far; while a step runs, event streams send what is new as
+   * `LLM_PARTIAL`. Call it with '' as soon as a step is known to stream, so streams start
+   * watching. Heartbeats are sent for every call, every second, without this.
+   */
+  partialOutput(text: string): void;
 }
 
-/** The work behind each phase of a task, chosen by configuration. */
+/**
+ * The work behind each phase of a task, chosen by the worker's `TASK_EXECUTOR`. What a call
+ * throws is retried by Temporal with backoff, unless it is an `ApplicationFailure` marked
+ * non-retryable (from @temporalio/common), or any error with `nonRetryable: true` (for modules
+ * that do not depend on Temporal): then the task ends FAILED with the error's message.
+ */
 export interface TaskExecutor {
-  plan(task: TaskInput): Promise<string[]>;
-  runStep(input: StepInput): Promise<string>;
-  synthesize(input: SynthesisInput): Promise<string>;
+  plan(task: TaskInput, ctx: PhaseContext): Promise<PlanResult>;
+  runStep(input: StepInput, ctx: PhaseContext): Promise<StepResult>;
+  synthesize(input: SynthesisInput, ctx: PhaseContext): Promise<SynthesisResult>;
+}
+
+/**
+ * Activity inputs. `result_version` (ACTIVITY_RESULT_VERSION) asks for result objects; without
+ * it (workflow code from before them) the activities answer with plain values.
+ * `previous_outputs` is absent in steps scheduled by that older code.
+ */
+export type PlanActivityInput = TaskInput & { result_version?: number };
+export type StepActivityInput = Omit<StepInput, 'previous_outputs'> & {
+  previous_outputs?: string[];
+  result_version?: number;
+};
+export type SynthesisActivityInput = SynthesisInput & { result_version?: number };
+
+export interface TaskActivities {
+  planTask(input: PlanActivityInput): Promise<PlanResult | string[]>;
+  runStep(input: StepActivityInput): Promise<StepResult | string>;
+  synthesizeResult(input: SynthesisActivityInput): Promise<SynthesisResult | string>;
+}
+
+/** How often every call heartbeats: cancellation reaches a call with a heartbeat's answer. */
+const HEARTBEAT_EVERY_MS = 1000;
+/** Partial text beyond this is not heartbeated (the step's output still holds all of it). */
+export const MAX_PARTIAL_CHARS = 256 * 1024;
+const MAX_STEPS = 50;
+
+/**
+ * Runs one call of an executor inside its activity: heartbeats every second (with the partial
+ * text of a step), gives the call the activity's cancellation, and reports a cancelled call as
+ * cancelled whatever error the aborted call threw.
+ */
+async function call<T>(
+  phase: Phase,
+  step: number,
+  run: (ctx: PhaseContext) => Promise<T>,
+): Promise<T> {
+  const activity = Context.current();
+  // Always set for activities a workflow scheduled (the only kind this worker runs).
+  const taskId = activity.info.workflowExecution?.workflowId ?? '';
+  let details: StepHeartbeat | { phase: Phase } = phase === 'step' ? { step } : { phase };
+  const beat = (): void => activity.heartbeat(details);
+  const timer = setInterval(beat, HEARTBEAT_EVERY_MS);
+  const ctx: PhaseContext = {
+    taskId,
+    phase,
+    attempt: activity.info.attempt,
+    idempotencyKey: `${taskId}:${phase}:${step}`,
+    traceparent: currentTraceparent() ?? formatTraceparent(continueTrace(undefined)),
+    signal: activity.cancellationSignal,
+    partialOutput: (text: string) => {
+      if (phase !== 'step' || text.length > MAX_PARTIAL_CHARS) return;
+      details = { step, text };
+      beat();
+    },
+  };
+  try {
+    return await run(ctx);
+  } catch (err) {
+    if (activity.cancellationSignal.aborted) {
+      const reason: unknown = activity.cancellationSignal.reason;
+      throw reason instanceof CancelledFailure ? reason : new CancelledFailure(String(reason));
+    }
+    if (
+      err instanceof Error &&
+      !(err instanceof ApplicationFailure) &&
+      (err as { nonRetryable?: unknown }).nonRetryable === true
+    ) {
+      throw ApplicationFailure.nonRetryable(err.message, err.name);
+    }
+    throw err;
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+const isText = (value: unknown): value is string => typeof value === 'string';
+
+/** An executor's answer that breaks the contract ends the task: retrying would not mend it. */
+function badResult(phase: Phase, expected: string): never {
+  throw ApplicationFailure.nonRetryable(
+    `The executor's ${phase} returned no ${expected}`,
+    'ExecutorContractViolation',
+  );
+}
+
+function checkPlan(result: PlanResult): PlanResult {
+  const steps: unknown = result?.steps;
+  if (
+    !Array.isArray(steps) ||
+    steps.length < 1 ||
+    steps.length > MAX_STEPS ||
+    !steps.every(isText)
+  ) {
+    badResult('plan', `{ steps } with 1 to ${MAX_STEPS} strings`);
+  }
+  return result;
+}
+
+function checkStep(result: StepResult): StepResult {
+  if (!isText(result?.output)) badResult('step', '{ output } string');
+  return result;
+}
+
+function checkSynthesis(result: SynthesisResult): SynthesisResult {
+  if (!isText(result?.result)) badResult('synthesize', '{ result } string');
+  return result;
 }
 
 export const createTaskActivities = (executor: TaskExecutor): TaskActivities => ({
-  planTask: (task) => executor.plan(task),
-  runStep: (input) => executor.runStep(input),
-  synthesizeResult: (input) => executor.synthesize(input),
+  async planTask({ result_version, ...task }) {
+    const result = checkPlan(await call('plan', 0, (ctx) => executor.plan(task, ctx)));
+    return result_version ? result : result.steps;
+  },
+  async runStep({ result_version, previous_outputs = [], ...input }) {
+    const result = checkStep(
+      await call('step', input.step, (ctx) =>
+        executor.runStep({ ...input, previous_outputs }, ctx),
+      ),
+    );
+    return result_version ? result : result.output;
+  },
+  async synthesizeResult({ result_version, ...input }) {
+    const result = checkSynthesis(
+      await call('synthesize', 0, (ctx) => executor.synthesize(input, ctx)),
+    );
+    return result_version ? result : result.result;
+  },
 });

@@ -12,9 +12,32 @@ import {
   validateSync,
 } from 'class-validator';
 import { isIP } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import { MODEL_TIERS, type ModelTier } from '../workflows/contract';
 
-const EXECUTORS = ['simulated'] as const;
-export type ExecutorName = (typeof EXECUTORS)[number];
+/** `module:` followed by the path of a module whose default export is a TaskExecutor. */
+const EXECUTOR_PATTERN = /^(simulated|http|openai|module:.+)$/;
+
+/** What does the work of a task's phases in this worker, with what it needs. */
+export type ExecutorConfig =
+  | { readonly kind: 'simulated' }
+  | {
+      readonly kind: 'http';
+      /** Without a trailing slash; calls go to `<url>/plan`, `/step`, `/synthesize`. */
+      readonly url: string;
+      readonly timeoutMs: number;
+      /** Standard Webhooks secret (`whsec_<base64>`) the calls are signed with. */
+      readonly signingSecret: string;
+    }
+  | {
+      readonly kind: 'openai';
+      readonly baseUrl: string;
+      readonly apiKey: string;
+      readonly model: string;
+      /** Models for a task's `model_tier`; a tier without one uses `model`. */
+      readonly tierModels: Partial<Record<ModelTier, string>>;
+    }
+  | { readonly kind: 'module'; readonly path: string };
 
 /** The schema of every environment variable the service reads. */
 class EnvironmentVariables {
@@ -219,8 +242,62 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
-  @IsIn(EXECUTORS)
-  TASK_EXECUTOR?: ExecutorName;
+  @Matches(EXECUTOR_PATTERN, {
+    message: 'TASK_EXECUTOR must be simulated, http, openai or module:<path of a JS module>',
+  })
+  TASK_EXECUTOR?: string;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^https?:\/\/[^\s?#]+$/, {
+    message: 'EXECUTOR_HTTP_URL must be an http(s) URL without query or fragment',
+  })
+  EXECUTOR_HTTP_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(3_600_000)
+  EXECUTOR_HTTP_TIMEOUT_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^whsec_[A-Za-z0-9+/]+={0,2}$/, {
+    message: 'WEBHOOK_SECRET must look like whsec_<base64>',
+  })
+  WEBHOOK_SECRET?: string;
+
+  @Expose()
+  @IsOptional()
+  @Matches(/^https?:\/\/\S+$/, { message: 'OPENAI_BASE_URL must be an http(s) URL' })
+  OPENAI_BASE_URL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OPENAI_API_KEY?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OPENAI_MODEL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OPENAI_MODEL_SMALL?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OPENAI_MODEL_MEDIUM?: string;
+
+  @Expose()
+  @IsOptional()
+  @IsString()
+  OPENAI_MODEL_LARGE?: string;
 
   @Expose()
   @IsOptional()
@@ -265,6 +342,55 @@ function trustProxy(value: string | undefined): number | string[] | undefined {
     }
   }
   return entries;
+}
+
+const required = (value: string | undefined, name: string, executor: string): string => {
+  if (value === undefined) {
+    throw new ConfigError(
+      `Invalid configuration: ${name} is required with TASK_EXECUTOR=${executor}`,
+    );
+  }
+  return value;
+};
+
+/** The executor and the variables it needs; a missing one is named. */
+function executorConfig(vars: EnvironmentVariables): ExecutorConfig {
+  const name = vars.TASK_EXECUTOR ?? 'simulated';
+  if (name.startsWith('module:')) return { kind: 'module', path: name.slice('module:'.length) };
+  switch (name) {
+    case 'http': {
+      const signingSecret = required(vars.WEBHOOK_SECRET, 'WEBHOOK_SECRET', name);
+      try {
+        new Webhook(signingSecret);
+      } catch {
+        throw new ConfigError(
+          'Invalid configuration: WEBHOOK_SECRET must look like whsec_<base64>',
+        );
+      }
+      return {
+        kind: 'http',
+        url: required(vars.EXECUTOR_HTTP_URL, 'EXECUTOR_HTTP_URL', name).replace(/\/+$/, ''),
+        timeoutMs: vars.EXECUTOR_HTTP_TIMEOUT_MS ?? 300_000,
+        signingSecret,
+      };
+    }
+    case 'openai': {
+      const tierModels: Partial<Record<ModelTier, string>> = {};
+      for (const tier of MODEL_TIERS) {
+        const model = vars[`OPENAI_MODEL_${tier.toUpperCase() as Uppercase<ModelTier>}`];
+        if (model) tierModels[tier] = model;
+      }
+      return {
+        kind: 'openai',
+        baseUrl: (vars.OPENAI_BASE_URL ?? 'https://api.openai.com/v1').replace(/\/+$/, ''),
+        apiKey: required(vars.OPENAI_API_KEY, 'OPENAI_API_KEY', name),
+        model: required(vars.OPENAI_MODEL, 'OPENAI_MODEL', name),
+        tierModels,
+      };
+    }
+    default:
+      return { kind: 'simulated' };
+  }
 }
 
 function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
@@ -351,7 +477,7 @@ export class AppConfig {
     /** Budget for following the other watched tasks by reading their new events. */
     readonly tailReadsPerSecond: number;
   };
-  readonly executor: ExecutorName;
+  readonly executor: ExecutorConfig;
   /** JSON lines for machines (the default in production), or coloured lines for people. */
   readonly logFormat: 'json' | 'pretty';
   /** Spans are exported over OTLP/HTTP only when an endpoint is set. */
@@ -400,7 +526,7 @@ export class AppConfig {
       maxLongPolls: vars.STREAM_MAX_LONG_POLLS ?? 100,
       tailReadsPerSecond: vars.STREAM_TAIL_READS_PER_SECOND ?? 100,
     };
-    this.executor = vars.TASK_EXECUTOR ?? 'simulated';
+    this.executor = executorConfig(vars);
     this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
     this.otel = {
       endpoint: vars.OTEL_EXPORTER_OTLP_ENDPOINT,

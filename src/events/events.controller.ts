@@ -16,7 +16,7 @@ import { KeyStore } from '../auth/key-store';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
-import { TASK_EVENT_TYPES } from '../tasks/task-event';
+import { STREAM_EVENT_TYPES } from '../tasks/task-event';
 import { ApiTaskIdParam, TaskIdPipe } from '../tasks/task-id.pipe';
 import { TasksService } from '../tasks/tasks.service';
 import {
@@ -29,7 +29,7 @@ import { TaskEventsResponseDto } from './dto/task-events-response.dto';
 import { streamEvents } from './sse-stream';
 import { TaskEventFeeds } from './task-event-feeds';
 
-const KNOWN_TYPES: ReadonlySet<string> = new Set(TASK_EVENT_TYPES);
+const KNOWN_TYPES: ReadonlySet<string> = new Set(STREAM_EVENT_TYPES);
 
 function parseTypes(types: string | undefined): ReadonlySet<string> | undefined {
   if (types === undefined) return undefined;
@@ -54,7 +54,10 @@ function parseLastEventId(header: string | undefined, query: string | undefined)
 const STREAM_DESCRIPTION =
   'Server-Sent Events: `id: <n>`, `event: <name>`, `data: <JSON>`. Events after the last event ' +
   'id, then live ones, then `event: done` / `data: [DONE]` once the task is closed. ' +
-  'A `: ping` comment at least every 15 s.';
+  'A `: ping` comment at least every 15 s. While a step of a model-backed task streams, ' +
+  '`LLM_PARTIAL` (`step`, `delta`: the text added) and, when the step ends, `LLM_OUTPUT` ' +
+  '(`step`, `output`) go to the streams open at the time: they have no `id:` line and are ' +
+  'never replayed.';
 
 const StreamDocs = () =>
   applyDecorators(
@@ -74,8 +77,12 @@ const StreamDocs = () =>
             type: 'object',
             required: ['event', 'data'],
             properties: {
-              id: { type: 'string', pattern: '^[1-9][0-9]*$' },
-              event: { type: 'string', enum: [...TASK_EVENT_TYPES, 'done'] },
+              id: {
+                type: 'string',
+                pattern: '^[1-9][0-9]*$',
+                description: 'Absent on live events (LLM_PARTIAL, LLM_OUTPUT)',
+              },
+              event: { type: 'string', enum: [...STREAM_EVENT_TYPES, 'done'] },
               data: { type: 'string', description: 'One-line JSON event object, or [DONE]' },
             },
           },

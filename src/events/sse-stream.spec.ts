@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import type { Response } from 'express';
 import { BehaviorSubject } from 'rxjs';
-import type { TaskEvent } from '../tasks/task-event';
+import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
 import { HEARTBEAT_MS, streamEvents } from './sse-stream';
-import type { FeedState } from './task-event-feeds';
+import type { FeedState, LiveEntry } from './task-event-feeds';
 
 /** A response whose socket accepts `capacity` writes before it needs a drain. */
 class FakeResponse extends EventEmitter {
@@ -163,5 +163,76 @@ describe('streamEvents', () => {
     feed.error(new Error('Temporal went away'));
     await expect(done).rejects.toThrow('Temporal went away');
     expect(res.ended).toBe(true);
+  });
+
+  describe('live events', () => {
+    const partial = (delta: string): LiveTaskEvent => ({
+      workflow_id: 'task-1',
+      type: 'LLM_PARTIAL',
+      message: 'Step 1 output so far',
+      timestamp: '2026-01-01T00:00:00.000Z',
+      step: 1,
+      delta,
+    });
+    const entry = (at: number, delta: string): LiveEntry => ({ at, event: partial(delta) });
+    const lines = (res: FakeResponse) => res.chunks.map((c) => c.split('\n')[0]);
+
+    it('writes them without an id, each after the task events up to its place', async () => {
+      const feed = new BehaviorSubject<FeedState>({ events: [event(1)], closed: false, live: [] });
+      const res = new FakeResponse();
+      const done = streamEvents(res as unknown as Response, feed, {
+        after: 0,
+        signal: new AbortController().signal,
+      });
+      await flush();
+      // One state brings task events on both sides of two live events.
+      feed.next({
+        events: [event(1), event(2), event(3), event(5)],
+        closed: true,
+        live: [entry(3, 'Hel'), entry(4, 'lo')],
+      });
+      await done;
+      expect(res.chunks).toEqual([
+        expect.stringContaining('id: 1\n'),
+        expect.stringContaining('id: 2\n'),
+        expect.stringContaining('id: 3\n'),
+        `event: LLM_PARTIAL\ndata: ${JSON.stringify(partial('Hel'))}\n\n`,
+        `event: LLM_PARTIAL\ndata: ${JSON.stringify(partial('lo'))}\n\n`,
+        expect.stringContaining('id: 5\n'),
+        'event: done\ndata: [DONE]\n\n',
+      ]);
+    });
+
+    it('sends a reader only those made after it started, and filters them by type', async () => {
+      const feed = new BehaviorSubject<FeedState>({
+        events: [event(1)],
+        closed: false,
+        live: [entry(1, 'before')],
+        liveBase: 5,
+      });
+      const all = new FakeResponse();
+      const filtered = new FakeResponse();
+      const signal = new AbortController().signal;
+      const done = [
+        streamEvents(all as unknown as Response, feed, { after: 0, signal }),
+        streamEvents(filtered as unknown as Response, feed, {
+          after: 0,
+          signal,
+          types: new Set(['WORKFLOW_COMPLETED']),
+        }),
+      ];
+      await flush();
+      // The feed dropped the oldest live event meanwhile: places are counted from the first.
+      feed.next({
+        events: [event(1)],
+        closed: true,
+        live: [entry(1, 'after')],
+        liveBase: 6,
+      });
+      await Promise.all(done);
+      expect(lines(all)).toEqual(['id: 1', 'event: LLM_PARTIAL', 'event: done']);
+      expect(all.chunks[1]).toContain('"delta":"after"');
+      expect(lines(filtered)).toEqual(['event: done']);
+    });
   });
 });

@@ -1,13 +1,17 @@
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
-import type { TaskEvent } from '../tasks/task-event';
-import type { FeedState } from './task-event-feeds';
+import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
+import type { FeedState, LiveEntry } from './task-event-feeds';
 
 /** Comment lines keep proxies and clients from timing out an idle stream (spec: ≤ 15 s). */
 export const HEARTBEAT_MS = 10_000;
 
 export const formatEvent = (event: TaskEvent): string =>
   `id: ${event.seq}\nevent: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+
+/** A live event has no id: it is not part of the task's events and is never replayed. */
+export const formatLiveEvent = (event: LiveTaskEvent): string =>
+  `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
 
 const DONE = 'event: done\ndata: [DONE]\n\n';
 
@@ -145,13 +149,30 @@ export async function streamEvents(
   }, HEARTBEAT_MS);
   try {
     let sent = after;
+    /** Index (counting from the feed's first) of the next live event to send. */
+    let nextLive: number | undefined;
     for await (const state of latest(feed, stop)) {
-      for (let i = firstAfter(state.events, sent); i < state.events.length; i++) {
-        if (stop.aborted) break;
-        const event = state.events[i];
-        sent = event.seq;
-        if (types && !types.has(event.type)) continue;
-        if (!res.write(formatEvent(event))) await drained(res, stop);
+      const live = state.live ?? [];
+      const liveBase = state.liveBase ?? 0;
+      // Live events are for the readers there when they were made: start with the next one.
+      nextLive ??= liveBase + live.length;
+      let i = firstAfter(state.events, sent);
+      let j = Math.max(nextLive, liveBase) - liveBase;
+      while (!stop.aborted && (i < state.events.length || j < live.length)) {
+        // Task events up to a live event's place go first; it comes before the later ones.
+        const entry: LiveEntry | undefined = live[j];
+        const event: TaskEvent | undefined = state.events[i];
+        let chunk: string | undefined;
+        if (event && (!entry || event.seq <= entry.at)) {
+          i++;
+          sent = event.seq;
+          if (!types || types.has(event.type)) chunk = formatEvent(event);
+        } else {
+          j++;
+          nextLive = liveBase + j;
+          if (!types || types.has(entry.event.type)) chunk = formatLiveEvent(entry.event);
+        }
+        if (chunk !== undefined && !res.write(chunk)) await drained(res, stop);
       }
       if (stop.aborted) break;
       if (state.failure) {

@@ -3,6 +3,8 @@ import { loadConfig } from '../config/app-config';
 import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
 import type { TaskEvent } from '../tasks/task-event';
 import { TaskChanges } from '../tasks/task-changes';
+import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
+import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../../test/support/task-snapshot';
 import { TaskEventFeeds, type FeedState } from './task-event-feeds';
 import type { EventCursor, TaskEventLog } from './task-event-log';
@@ -19,14 +21,31 @@ const event = (taskId: string, seq: number): TaskEvent => ({
  * The Temporal side of feeds, scripted per task: what a replay returns, and what each tail read
  * or long poll round does (events to return, or an error to throw). Calls are recorded.
  */
+/** A function step that answers undefined is not ready: the read finds nothing and it stays. */
+type Step = TaskEvent[] | Error | ((cursor: EventCursor) => TaskEvent[] | undefined);
+
 class ScriptedLog {
   readonly calls: string[] = [];
-  readonly tail = new Map<string, (TaskEvent[] | Error)[]>();
-  readonly polls = new Map<string, (TaskEvent[] | Error)[]>();
+  readonly tail = new Map<string, Step[]>();
+  readonly polls = new Map<string, Step[]>();
+  /** What each read of a task's running step activities answers, in turn; then none. */
+  readonly pending = new Map<string, PendingActivity[][]>();
+
+  pendingSteps(cursor: EventCursor): Promise<PendingActivity[]> {
+    this.calls.push(`pendingSteps ${cursor.taskId}`);
+    return Promise.resolve(this.pending.get(cursor.taskId)?.shift() ?? []);
+  }
 
   replay(task: { taskId: string }, after: number) {
     this.calls.push(`replay ${task.taskId} ${after}`);
-    const cursor = { taskId: task.taskId, position: 1, closed: false } as EventCursor;
+    const cursor: EventCursor = {
+      taskId: task.taskId,
+      runId: 'run-1',
+      position: 1,
+      closed: false,
+      // The fold starts from the task as given: a task in the middle of a step, for one.
+      fold: new TaskHistoryFold(task.taskId, 'run-1', task as TaskSnapshot),
+    };
     return Promise.resolve({ events: after < 1 ? [event(task.taskId, 1)] : [], cursor });
   }
 
@@ -38,15 +57,21 @@ class ScriptedLog {
   async *longPoll(cursor: EventCursor, signal: AbortSignal): AsyncGenerator<TaskEvent[]> {
     this.calls.push(`longPoll ${cursor.taskId}`);
     while (!cursor.closed && !signal.aborted) {
-      yield await this.next(this.polls, cursor);
-      // Nothing scripted: an idle long poll, answered when the task changes.
-      if (!this.polls.get(cursor.taskId)?.length) await new Promise((r) => setTimeout(r, 10));
+      const events = await this.next(this.polls, cursor);
+      yield events;
+      // Nothing new: an idle long poll, answered when the task changes.
+      if (events.length === 0) await new Promise((r) => setTimeout(r, 10));
     }
   }
 
-  private next(script: Map<string, (TaskEvent[] | Error)[]>, cursor: EventCursor) {
-    const step = script.get(cursor.taskId)?.shift() ?? [];
-    if (step instanceof Error) return Promise.reject(step);
+  private next(script: Map<string, Step[]>, cursor: EventCursor) {
+    const next = script.get(cursor.taskId)?.shift() ?? [];
+    if (next instanceof Error) return Promise.reject(next);
+    let step = typeof next === 'function' ? next(cursor) : next;
+    if (step === undefined) {
+      script.get(cursor.taskId)!.unshift(next);
+      step = [];
+    }
     const last = step.at(-1);
     if (last?.type === 'WORKFLOW_COMPLETED') cursor.closed = true;
     return Promise.resolve(step);
@@ -158,5 +183,110 @@ describe('TaskEventFeeds', () => {
     second.unsubscribe();
     expect(registry.size.feeds).toBe(0);
     registry.onApplicationShutdown();
+  });
+
+  describe('live text of a streaming step', () => {
+    // Heartbeats and tail reads are read once a second: these take a few seconds each.
+    jest.setTimeout(15_000);
+    const stepRunning = (taskId: string) =>
+      taskSnapshot({
+        taskId,
+        progress: {
+          checkpoint: 'pre_step_1',
+          steps_done: 0,
+          steps_total: 1,
+          waiting: false,
+          cancelled: false,
+        },
+      });
+    const beat = (heartbeat: unknown): PendingActivity[] => [
+      { activityType: 'runStep', started: true, attempt: 1, heartbeat },
+    ];
+    /** What the fold reads when the step's activity completes (event 7), then the close. */
+    const stepCompletes =
+      (log: ScriptedLog, taskId: string, output: string) => (cursor: EventCursor) => {
+        if (log.pending.get(taskId)?.length) return undefined; // not before the heartbeats were read
+        cursor.fold.onStepOutput?.(1, output, 7);
+        cursor.fold.snapshot!.progress = {
+          checkpoint: 'pre_synthesis',
+          steps_done: 1,
+          steps_total: 1,
+          waiting: false,
+          cancelled: false,
+        };
+        cursor.position = 8;
+        return [event(taskId, 8)];
+      };
+
+    it.each([
+      ['tail reads', 0],
+      ['a long poll', 1],
+    ])(
+      'sends the text each heartbeat adds as a delta, the rest and LLM_OUTPUT when the step ends (task followed by %s)',
+      async (_, maxLongPolls) => {
+        const log = new ScriptedLog();
+        log.pending.set('a', [
+          beat({ step: 1, text: '' }),
+          beat({ step: 1, text: 'Hel' }),
+          beat({ step: 1, text: 'Hello wo' }),
+        ]);
+        const done = stepCompletes(log, 'a', 'Hello world');
+        log.tail.set('a', [done, [completed('a', 9)]]);
+        log.polls.set('a', [done, [completed('a', 9)]]);
+        const registry = feeds(log, maxLongPolls);
+
+        const state = await until(registry.follow(stepRunning('a'), 0), (s) => s.closed);
+
+        const live = state.live!.map(({ at, event: e }) => ({ at, ...e, timestamp: undefined }));
+        const common = { workflow_id: 'a', step: 1, timestamp: undefined };
+        expect(live).toEqual([
+          { at: 1, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'Hel' },
+          {
+            at: 1,
+            ...common,
+            type: 'LLM_PARTIAL',
+            message: 'Step 1 output so far',
+            delta: 'lo wo',
+          },
+          // The rest of the text, placed where the step's activity completed.
+          { at: 7, ...common, type: 'LLM_PARTIAL', message: 'Step 1 output so far', delta: 'rld' },
+          { at: 7, ...common, type: 'LLM_OUTPUT', message: 'Step 1 output', output: 'Hello world' },
+        ]);
+        expect(state.events.map((e) => e.seq)).toEqual([1, 8, 9]);
+        registry.onApplicationShutdown();
+      },
+    );
+
+    it('starts over with restart: true when a retried step writes from the beginning', async () => {
+      const log = new ScriptedLog();
+      log.pending.set('a', [beat({ step: 1, text: 'First try' }), beat({ step: 1, text: 'Sec' })]);
+      const done = stepCompletes(log, 'a', 'Second try');
+      log.tail.set('a', [done, [completed('a', 9)]]);
+      const registry = feeds(log, 0);
+
+      const state = await until(registry.follow(stepRunning('a'), 0), (s) => s.closed);
+
+      expect(state.live!.map(({ event: e }) => [e.type, e.delta ?? e.output, e.restart])).toEqual([
+        ['LLM_PARTIAL', 'First try', undefined],
+        ['LLM_PARTIAL', 'Sec', true],
+        ['LLM_PARTIAL', 'ond try', undefined],
+        ['LLM_OUTPUT', 'Second try', undefined],
+      ]);
+      registry.onApplicationShutdown();
+    });
+
+    it('reads a step whose heartbeats carry no text once, and sends nothing live for it', async () => {
+      const log = new ScriptedLog();
+      log.pending.set('a', [beat({ step: 1 })]);
+      const done = stepCompletes(log, 'a', 'quiet output');
+      log.tail.set('a', [done, [completed('a', 9)]]);
+      const registry = feeds(log, 0);
+
+      const state = await until(registry.follow(stepRunning('a'), 0), (s) => s.closed);
+
+      expect(state.live).toEqual([]);
+      expect(log.calls.filter((c) => c === 'pendingSteps a')).toHaveLength(1);
+      registry.onApplicationShutdown();
+    });
   });
 });

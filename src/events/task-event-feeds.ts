@@ -4,9 +4,19 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { TaskNotFoundError } from '../tasks/errors';
 import { TaskChanges } from '../tasks/task-changes';
-import type { TaskEvent } from '../tasks/task-event';
+import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
 import type { TaskSnapshot } from '../tasks/task-history';
+import { StepHeartbeat, checkpointBeforeStep } from '../workflows/contract';
 import { EventCursor, TaskEventLog } from './task-event-log';
+
+/**
+ * A live event and where it stands among the task's events: after every task event with a
+ * `seq` up to `at` (a history event ID) and before the ones after.
+ */
+export interface LiveEntry {
+  readonly at: number;
+  readonly event: LiveTaskEvent;
+}
 
 /** What a task's feed knows so far. Readers keep their own place by `seq`. */
 export interface FeedState {
@@ -15,6 +25,51 @@ export interface FeedState {
   readonly closed: boolean;
   /** Set when the stream cannot go on: the task no longer exists. */
   readonly failure?: Error;
+  /**
+   * Live events (a step's streamed text), oldest first, for the readers there when they were
+   * made; `liveBase` counts the older ones no longer held. Readers keep their place by index.
+   */
+  readonly live?: readonly LiveEntry[];
+  readonly liveBase?: number;
+}
+
+/** A streaming step's heartbeats are looked at this often (the worker sends one a second)... */
+const LIVE_MIN_INTERVAL_MS = 1000;
+/**
+ * ...and as often for this long while none has arrived (a model takes a moment to start), then
+ * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker).
+ */
+const LIVE_PATIENCE_MS = 10_000;
+const LIVE_MAX_INTERVAL_MS = 8000;
+/** Live events held per feed, for readers that are behind. */
+const MAX_LIVE_EVENTS = 1000;
+
+/** The step a task runs now, as its folded events tell; undefined between steps. */
+function runningStep(task: TaskSnapshot | undefined): number | undefined {
+  const progress = task?.progress;
+  if (!progress || task.terminal || progress.waiting || progress.cancelled) return undefined;
+  return progress.checkpoint === checkpointBeforeStep(progress.steps_done)
+    ? progress.steps_done + 1
+    : undefined;
+}
+
+const isStepHeartbeat = (value: unknown): value is StepHeartbeat =>
+  typeof value === 'object' && value !== null && typeof (value as StepHeartbeat).step === 'number';
+
+/** A running step followed for its streamed text. */
+interface FollowedStep {
+  step: number;
+  /** The text sent as deltas so far. */
+  sent: string;
+  /** Unknown until its first heartbeat: whether it streams text. */
+  streams?: boolean;
+  /** Its activity completed: nothing more to look at. */
+  ended: boolean;
+  dueAt: number;
+  interval: number;
+  reading: boolean;
+  /** When the feed began following it. */
+  since: number;
 }
 
 /** A tail-read task is read again at most this often. */
@@ -53,11 +108,16 @@ class TaskFeed {
   private cursor?: EventCursor;
   /** Serializes the replays that extend what is held. */
   private extending: Promise<void> = Promise.resolve();
+  private live: readonly LiveEntry[] = [];
+  private liveBase = 0;
+  private step?: FollowedStep;
 
   constructor(
     readonly task: TaskSnapshot,
     private readonly log: TaskEventLog,
     private readonly logger: Logger,
+    /** Called when a step starts being followed: its heartbeats are read on the feeds' loop. */
+    private readonly onStepFollowed: () => void,
   ) {}
 
   get closed(): boolean {
@@ -89,6 +149,9 @@ class TaskFeed {
     if (!this.cursor) {
       this.cursor = replayed.cursor;
       this.events = replayed.events;
+      // From here on, what the fold reads is new: steps that end now end live.
+      this.cursor.fold.onStepOutput = (step, output, eventId) =>
+        this.stepEnded(step, output, eventId);
     } else {
       // Keep what is held already; the replay may also have read newer events than the feed
       // has: those come again through the feed's own reads, in order.
@@ -133,7 +196,133 @@ class TaskFeed {
   }
 
   private publish(): void {
-    this.state.next({ events: this.events, closed: this.cursor?.closed ?? false });
+    this.followStep();
+    this.state.next({
+      events: this.events,
+      closed: this.cursor?.closed ?? false,
+      live: this.live,
+      liveBase: this.liveBase,
+    });
+  }
+
+  /** Whether a running step is followed for its text (its heartbeats are read now or later). */
+  get followsStep(): boolean {
+    const step = this.step;
+    return !!step && !step.ended && step.streams !== false && !this.closed;
+  }
+
+  /** When the step's heartbeats are due to be read; undefined while a read is in flight. */
+  get liveDueAt(): number | undefined {
+    return this.followsStep && !this.step!.reading ? this.step!.dueAt : undefined;
+  }
+
+  /**
+   * Reads the running step's last heartbeat (one describe call) and sends the text it added
+   * since the last read as an `LLM_PARTIAL` delta. A step whose heartbeats carry no text does
+   * not stream: it is not read again.
+   */
+  async readLive(): Promise<void> {
+    const step = this.step;
+    const cursor = this.cursor;
+    if (!step || !cursor) return;
+    step.reading = true;
+    try {
+      const pending = await this.log.pendingSteps(cursor);
+      if (this.step !== step || step.ended) return;
+      const beat = pending
+        .map((a) => a.heartbeat)
+        .find((h): h is StepHeartbeat => isStepHeartbeat(h) && h.step === step.step);
+      if (beat && typeof beat.text === 'string') {
+        step.streams = true;
+        step.interval = LIVE_MIN_INTERVAL_MS;
+        if (this.sendText(step, beat.text, cursor.position)) this.publish();
+      } else if (beat) {
+        step.streams = false;
+      } else {
+        const patient = Date.now() - step.since < LIVE_PATIENCE_MS;
+        step.interval = patient
+          ? LIVE_MIN_INTERVAL_MS
+          : Math.min(step.interval * 2, LIVE_MAX_INTERVAL_MS);
+      }
+    } catch {
+      // Live text is best effort: the step's output comes with its events anyway.
+      step.interval = LIVE_MAX_INTERVAL_MS;
+    } finally {
+      step.reading = false;
+      step.dueAt = Date.now() + step.interval;
+    }
+  }
+
+  /** Starts or stops following the running step as the folded events move on. */
+  private followStep(): void {
+    const running = this.closed ? undefined : runningStep(this.cursor?.fold.snapshot);
+    if (running === this.step?.step) return;
+    this.step =
+      running === undefined
+        ? undefined
+        : {
+            step: running,
+            sent: '',
+            ended: false,
+            dueAt: Date.now(),
+            interval: LIVE_MIN_INTERVAL_MS,
+            reading: false,
+            since: Date.now(),
+          };
+    if (this.step) this.onStepFollowed();
+  }
+
+  /**
+   * A step's activity completed (event `eventId`). A step that streamed gets the rest of its
+   * text as a last delta, so the deltas a reader got add up to the output, then `LLM_OUTPUT`.
+   */
+  private stepEnded(step: number, output: string, eventId: number): void {
+    const followed = this.step;
+    if (!followed || followed.step !== step) return;
+    followed.ended = true;
+    // Published with the events being folded now.
+    if (!followed.streams) return;
+    this.sendText(followed, output, eventId);
+    this.addLive(eventId, step, 'LLM_OUTPUT', `Step ${step} output`, { output });
+  }
+
+  /**
+   * Adds what `text` adds to what was sent, as a delta; text that does not extend it (a retried
+   * step starting over) is sent whole with `restart: true`. False when there is nothing new.
+   */
+  private sendText(step: FollowedStep, text: string, at: number): boolean {
+    if (text === step.sent) return false;
+    const restart = !text.startsWith(step.sent);
+    const delta = restart ? text : text.slice(step.sent.length);
+    step.sent = text;
+    this.addLive(at, step.step, 'LLM_PARTIAL', `Step ${step.step} output so far`, {
+      delta,
+      ...(restart && { restart: true }),
+    });
+    return true;
+  }
+
+  private addLive(
+    at: number,
+    step: number,
+    type: LiveTaskEvent['type'],
+    message: string,
+    fields: Record<string, unknown>,
+  ): void {
+    const event: LiveTaskEvent = {
+      workflow_id: this.task.taskId,
+      type,
+      message,
+      timestamp: new Date().toISOString(),
+      step,
+      ...fields,
+    };
+    let live = [...this.live, { at, event }];
+    if (live.length > MAX_LIVE_EVENTS) {
+      this.liveBase += live.length - MAX_LIVE_EVENTS;
+      live = live.slice(-MAX_LIVE_EVENTS);
+    }
+    this.live = live;
   }
 
   private recovered(): void {
@@ -236,7 +425,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private feed(task: TaskSnapshot): TaskFeed {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
-      feed = new TaskFeed(task, this.log, this.logger);
+      feed = new TaskFeed(task, this.log, this.logger, () => this.startTailLoop());
       this.feeds.set(task.taskId, feed);
     }
     return feed;
@@ -255,6 +444,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       this.longPolls++;
       feed.mode = 'long-poll';
       void this.runLongPoll(feed);
+      // A step already running when the feed started: its heartbeats are read on the loop.
+      if (feed.followsStep) this.startTailLoop();
     } else {
       this.startTailLoop();
     }
@@ -290,17 +481,26 @@ export class TaskEventFeeds implements OnApplicationShutdown {
 
   /**
    * Reads the tail-read feeds in turn, the one due longest ago first, within the budget of
-   * reads per second. Runs while there are such feeds.
+   * reads per second. The heartbeats of steps that stream text, for live events, are read on
+   * the same budget (whichever way their feed follows the history). Runs while there is any.
    */
   private async runTailLoop(): Promise<void> {
     const spacing = 1000 / this.config.streams.tailReadsPerSecond;
     while (!this.stopping.signal.aborted) {
-      let next: TaskFeed | undefined;
+      let next: { feed: TaskFeed; dueAt: number; live: boolean } | undefined;
       let any = false;
       for (const feed of this.feeds.values()) {
-        if (feed.mode !== 'tail' || !feed.reading || feed.closed) continue;
-        any = true;
-        if (!next || feed.dueAt < next.dueAt) next = feed;
+        if (!feed.reading || feed.closed) continue;
+        if (feed.mode === 'tail') {
+          any = true;
+          if (!next || feed.dueAt < next.dueAt) next = { feed, dueAt: feed.dueAt, live: false };
+        }
+        // A step being read now keeps the loop going: it is due again once the read is done.
+        if (feed.followsStep) any = true;
+        const liveDueAt = feed.liveDueAt;
+        if (liveDueAt !== undefined && (!next || liveDueAt < next.dueAt)) {
+          next = { feed, dueAt: liveDueAt, live: true };
+        }
       }
       if (!any) return;
       const wait = next ? next.dueAt - Date.now() : 0;
@@ -308,10 +508,14 @@ export class TaskEventFeeds implements OnApplicationShutdown {
         await sleep(Math.min(Math.max(wait, spacing), 50));
         continue;
       }
-      const feed = next;
-      feed.dueAt = Date.now() + TAIL_MIN_INTERVAL_MS;
+      const { feed, live } = next;
       this.tailReads++;
-      void feed.readTail().finally(() => this.tailReads--);
+      if (live) {
+        void feed.readLive().finally(() => this.tailReads--);
+      } else {
+        feed.dueAt = Date.now() + TAIL_MIN_INTERVAL_MS;
+        void feed.readTail().finally(() => this.tailReads--);
+      }
       await sleep(spacing);
     }
   }

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import type { TaskEvent } from '../tasks/task-event';
 import { TaskHistoryFold, type TaskSnapshot, recordedState } from '../tasks/task-history';
-import { TaskWorkflowGateway, type HistoryEvent } from '../temporal/task-workflow.gateway';
+import {
+  TaskWorkflowGateway,
+  type HistoryEvent,
+  type PendingActivity,
+} from '../temporal/task-workflow.gateway';
+import { STEP_ACTIVITY_TYPE } from '../workflows/contract';
 
 /** Where a reader of a task's events stands: the last history event folded, and the fold. */
 export interface EventCursor {
@@ -96,6 +101,12 @@ export class TaskEventLog {
       token = page.nextPageToken;
       if (!token) cursor.closed = true;
     }
+  }
+
+  /** The run's step activities that have not ended, with their last heartbeats: one describe. */
+  async pendingSteps(cursor: EventCursor): Promise<PendingActivity[]> {
+    const pending = await this.workflows.pendingActivities(cursor.taskId, cursor.runId);
+    return pending.filter((a) => a.activityType === STEP_ACTIVITY_TYPE);
   }
 
   /** Folds the events after the cursor's position; returns the task events after `emitAfter`. */

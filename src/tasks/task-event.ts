@@ -22,3 +22,24 @@ export interface TaskEvent {
   seq: number;
   [field: string]: unknown;
 }
+
+/**
+ * Live events: the text of a step while it streams (`LLM_PARTIAL`, with `delta`) and the step's
+ * whole output when it ends (`LLM_OUTPUT`, with `output`). Sent only to the streams open at the
+ * time, without an `id:`: they are not task events, never stored, listed or replayed.
+ */
+export const LIVE_EVENT_TYPES = ['LLM_PARTIAL', 'LLM_OUTPUT'] as const;
+export type LiveEventType = (typeof LIVE_EVENT_TYPES)[number];
+
+/** Every event name a stream can send, for its `types` filter. */
+export const STREAM_EVENT_TYPES = [...TASK_EVENT_TYPES, ...LIVE_EVENT_TYPES] as const;
+
+export interface LiveTaskEvent {
+  workflow_id: string;
+  type: LiveEventType;
+  message: string;
+  /** RFC 3339: when this instance saw it. */
+  timestamp: string;
+  step: number;
+  [field: string]: unknown;
+}

@@ -17,7 +17,7 @@ import type { TaskAction } from './task-action';
 const dev: Principal = { tenantId: 'default', userId: 'dev', keyName: 'k', scopes: ['tasks:read'] };
 
 /** The generation of the workflow the pause-deadline histories were recorded with. */
-const DEADLINE_HISTORIES = 'v3';
+const DEADLINE_HISTORIES = 'v4';
 
 /** Event types, with the checkpoint where one is given, as a stream client would list them. */
 const described = (history: readonly HistoryEvent[]) =>
@@ -262,6 +262,63 @@ describe('TaskHistoryFold', () => {
         recordedHistory(`${DEADLINE_HISTORIES}-deadline-cleared`),
       )!.events.find((e) => e.type === 'workflow.resumed');
       expect(cleared).toMatchObject({ requested_by: 'alice', reason: 'reviewed' });
+    });
+  });
+
+  describe('v3 workflow (executors that report models)', () => {
+    it('derives the events of a task that paused between two streamed steps, and its usage', () => {
+      const events = recordedHistory('v3-openai-pause-resume-completed');
+      expect(described(events)).toEqual([
+        ...PAUSE_RESUME.slice(0, 9),
+        'PROGRESS@pre_synthesis',
+        'PROGRESS@pre_completion',
+        'WORKFLOW_COMPLETED',
+      ]);
+      // Plan 11/7, step 1 3/4, step 2 20/5 (answered on its second try), synthesis 30/10.
+      expect(readTaskHistory('task', 'run-1', events)!.task.model).toEqual({
+        provider: 'openai',
+        model_used: 'standin',
+        usage: { input_tokens: 64, output_tokens: 26, total_tokens: 90 },
+      });
+    });
+
+    it('tells a live listener the output of each step as its activity completes', () => {
+      const events = recordedHistory('v3-openai-pause-resume-completed');
+      const fold = new TaskHistoryFold('task', 'run-1');
+      const outputs: [number, string, boolean][] = [];
+      fold.onStepOutput = (step, output, eventId) =>
+        outputs.push([step, output, !!events[eventId - 1].activityTaskCompletedEventAttributes]);
+      for (const event of events) fold.apply(event);
+      expect(outputs).toEqual([
+        [1, 'a b c d', true],
+        [2, 'Revenue grew 12%.', true],
+      ]);
+    });
+
+    it.each([
+      'v3-openai-pause-resume-completed',
+      'v3-http-cancelled-during-step',
+      'v3-http-failed-at-step',
+    ])('reads %s at any point of its history as folding it up to there does', async (name) => {
+      const events = recordedHistory(name);
+      for (let end = 2; end <= events.length; end++) {
+        if (midBatch(events[end])) continue;
+        const prefix = events.slice(0, end);
+        const expected = readTaskHistory('task', 'run-1', prefix)!.task;
+        const task = await new TaskReader(
+          fakeGateway(FakeHistory.fromEvents(prefix)).gateway,
+          new MemoryDecisionLedger(),
+          // These were recorded with the e2e keys of tenant acme.
+        ).current({ ...dev, tenantId: 'acme' }, 'task');
+        expect([end, statusOf(task), task.progress, task.model, task.result, task.error]).toEqual([
+          end,
+          statusOf(expected),
+          expected.progress,
+          expected.model,
+          expected.result,
+          expected.error,
+        ]);
+      }
     });
   });
 

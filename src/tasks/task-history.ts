@@ -6,6 +6,7 @@ import {
   ControlRecord,
   MEMO_CONTEXT,
   MEMO_CONTROL,
+  MEMO_MODEL_USAGE,
   MEMO_MODE,
   MEMO_PROGRESS,
   MEMO_QUERY,
@@ -19,6 +20,8 @@ import {
   PAUSE_TIMED_OUT,
   RESUME_SIGNAL,
   SYSTEM_ACTOR,
+  STEP_ACTIVITY_TYPE,
+  ModelUsageRecord,
   TaskProgress,
   ControlRequest,
   ControlSignalName,
@@ -28,6 +31,8 @@ import {
   toActionOrigin,
   toControlRecord,
   toControlRequest,
+  toModelUsageRecord,
+  toStepResult,
 } from '../workflows/contract';
 import type { TaskAction, TaskActionName } from './task-action';
 import type { TaskEvent } from './task-event';
@@ -56,6 +61,8 @@ export interface TaskSnapshot {
   /** Includes control signals Temporal accepted that no worker has processed yet. */
   control: ControlRecord;
   progress?: TaskProgress;
+  /** Model, provider and summed token usage, for executors that report them. */
+  model?: ModelUsageRecord;
   result: string;
   error: string;
 }
@@ -111,6 +118,7 @@ export function snapshotFromMemo(
     started: progress !== undefined,
     control: controlFromMemo(memo[MEMO_CONTROL]),
     progress,
+    model: toModelUsageRecord(memo[MEMO_MODEL_USAGE]),
     result: '',
     error: '',
   };
@@ -127,14 +135,16 @@ function controlFromMemo(value: unknown): ControlRecord {
  */
 export function recordedState(
   event: HistoryEvent,
-): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt'> | undefined {
+): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model'> | undefined {
   const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (!fields) return undefined;
   const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
   const control = toControlRecord(memo[MEMO_CONTROL]);
   const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
   const updatedAt = asDate(memo[MEMO_UPDATED_AT]);
-  return control && progress && updatedAt ? { control, progress, updatedAt } : undefined;
+  // Model usage is written with every record once there is any: absent means none yet.
+  const model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]);
+  return control && progress && updatedAt ? { control, progress, updatedAt, model } : undefined;
 }
 
 /** The end of a workflow task: the memo holds the state the workflow reached in it. */
@@ -162,6 +172,13 @@ export class TaskHistoryFold {
   private knownVersion = 0;
   /** Told each accepted action (audit trail) as its history event is folded, while set. */
   onAction?: (action: TaskAction) => void;
+  /**
+   * Told each step's output as the step's activity completes, while set (live streams): not a
+   * task event. Only steps scheduled within the events this fold has seen are known.
+   */
+  onStepOutput?: (step: number, output: string, eventId: number) => void;
+  /** Step activities scheduled and not yet completed: scheduled event ID → step. */
+  private readonly scheduledSteps = new Map<number, number>();
 
   constructor(
     private readonly taskId: string,
@@ -248,6 +265,7 @@ export class TaskHistoryFold {
       task.started = true;
       return undefined;
     }
+    this.followSteps(event);
     const modified = event.workflowPropertiesModifiedEventAttributes;
     if (modified) return this.memoChanged(event, at, modified.upsertedMemo?.fields);
 
@@ -281,6 +299,29 @@ export class TaskHistoryFold {
       });
     }
     return undefined;
+  }
+
+  /**
+   * Follows step activities (cheaply: a map entry per running step). A step's activity is
+   * scheduled right after the workflow recorded the checkpoint before it,
+   * so it is step `steps_done + 1` of the progress folded so far.
+   */
+  private followSteps(event: HistoryEvent): void {
+    const scheduled = event.activityTaskScheduledEventAttributes;
+    if (scheduled?.activityType?.name === STEP_ACTIVITY_TYPE && this.current?.progress) {
+      this.scheduledSteps.set(Number(event.eventId), this.current.progress.steps_done + 1);
+      return;
+    }
+    const completed = event.activityTaskCompletedEventAttributes;
+    if (!completed) return;
+    const scheduledId = Number(completed.scheduledEventId);
+    const step = this.scheduledSteps.get(scheduledId);
+    if (step === undefined) return;
+    this.scheduledSteps.delete(scheduledId);
+    // Decoded only for a live listener: a step's output can be long.
+    if (!this.onStepOutput) return;
+    const { output } = toStepResult(decode(completed.result?.payloads));
+    this.onStepOutput(step, output, Number(event.eventId));
   }
 
   private start(event: HistoryEvent, at: Date): void {
@@ -350,6 +391,7 @@ export class TaskHistoryFold {
     const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
     const recorded = toControlRecord(memo[MEMO_CONTROL]);
     task.control = recorded ?? task.control;
+    task.model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]) ?? task.model;
     task.updatedAt = asDate(memo[MEMO_UPDATED_AT]) ?? (memo[MEMO_PROGRESS] ? at : task.updatedAt);
     if (recorded && recorded.version > this.knownVersion) {
       this.knownVersion = recorded.version;

@@ -9,6 +9,7 @@ import {
 import { NativeConnection, Worker, WorkerOptions } from '@temporalio/worker';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
 import { TaskControlActivities } from '../activities/control.activities';
 import { describeError } from '../common/error-chain';
@@ -38,16 +39,25 @@ const PREBUNDLED_WORKFLOWS = join(__dirname, '..', 'workflow-bundle.js');
 /** Bundled with the workflows: carry the trace context on to activities. */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
 
+/** Activities read the trace context the workflow passes on (for the calls they make). */
+const ACTIVITY_INTERCEPTORS = [activityTraceInterceptor];
+
 function workflowSource(): Pick<
   WorkerOptions,
   'workflowBundle' | 'workflowsPath' | 'interceptors'
 > {
   if (existsSync(PREBUNDLED_WORKFLOWS)) {
-    return { workflowBundle: { codePath: PREBUNDLED_WORKFLOWS } };
+    return {
+      workflowBundle: { codePath: PREBUNDLED_WORKFLOWS },
+      interceptors: { activity: ACTIVITY_INTERCEPTORS },
+    };
   }
   return {
     workflowsPath: require.resolve('../workflows'),
-    interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+    interceptors: {
+      workflowModules: WORKFLOW_INTERCEPTOR_MODULES,
+      activity: ACTIVITY_INTERCEPTORS,
+    },
   };
 }
 
@@ -105,6 +115,11 @@ export class TaskWorker
       // On shutdown, running steps get this long to finish; then they are cancelled and
       // Temporal retries them on another worker.
       shutdownGraceTime: '4 seconds',
+      // Calls heartbeat every second, a step's with its text so far. The SDK would send at most
+      // one heartbeat per 4 s (80 % of the 5 s heartbeat timeout); once a second keeps both
+      // cancellation and the live LLM_PARTIAL text of event streams within about a second.
+      // Heartbeats are calls to Temporal, not history events.
+      maxHeartbeatThrottleInterval: '1 second',
     });
     if (this.stopping.signal.aborted) return;
     this.logger.log(`Worker polling task queue "${taskQueue}" on ${address ?? 'localhost:7233'}`);

@@ -26,7 +26,8 @@ import { SearchAttributes, whileSearchAttributesPropagate } from './search-attri
 
 export type HistoryEvent = temporal.api.history.v1.IHistoryEvent;
 
-const { PendingWorkflowTaskState, WorkflowExecutionStatus } = temporal.api.enums.v1;
+const { PendingActivityState, PendingWorkflowTaskState, WorkflowExecutionStatus } =
+  temporal.api.enums.v1;
 
 /** No single Temporal call of a request may hang longer than this. */
 const CALL_TIMEOUT_MS = 10_000;
@@ -57,6 +58,16 @@ export interface WorkflowDescription {
   /** The ID of the last event written (events are numbered from 1 without gaps). */
   historyLength: number;
   pendingWorkflowTask: PendingWorkflowTask;
+}
+
+/** An activity of a run that has not ended, with what its last heartbeat said. */
+export interface PendingActivity {
+  activityType: string;
+  /** A worker runs it now (its heartbeats arrive), as opposed to waiting for one. */
+  started: boolean;
+  attempt: number;
+  /** The first heartbeat detail, decoded; undefined before the first heartbeat. */
+  heartbeat?: unknown;
 }
 
 interface HistoryPage {
@@ -131,6 +142,25 @@ export class TaskWorkflowGateway {
           ? 'started'
           : 'scheduled',
     };
+  }
+
+  /** The activities of run `runId` that have not ended: one describe call. */
+  async pendingActivities(workflowId: string, runId: string): Promise<PendingActivity[]> {
+    const { pendingActivities } = await this.call(() =>
+      this.client.workflowService.describeWorkflowExecution({
+        namespace: this.config.temporal.namespace,
+        execution: { workflowId, runId },
+      }),
+    );
+    return (pendingActivities ?? []).map((a) => {
+      const details = a.heartbeatDetails?.payloads?.[0];
+      return {
+        activityType: a.activityType?.name ?? '',
+        started: a.state === PendingActivityState.PENDING_ACTIVITY_STATE_STARTED,
+        attempt: a.attempt ?? 1,
+        heartbeat: details ? defaultPayloadConverter.fromPayload(details) : undefined,
+      };
+    });
   }
 
   /**

@@ -372,3 +372,124 @@ export const isControlSignalName = (name: string): name is ControlSignalName =>
   name === PAUSE_SIGNAL || name === RESUME_SIGNAL || name === CANCEL_SIGNAL;
 
 export const checkpointBeforeStep = (index: number): string => `pre_step_${index + 1}`;
+
+/** Tokens a model server counted, as the status reports them (summed over a task's calls). */
+export interface TokenUsage {
+  input_tokens: number;
+  output_tokens: number;
+  total_tokens: number;
+}
+
+/** What one phase's call may report about the model behind it; executors without one say nothing. */
+export interface ModelReport {
+  /** Who served the call, e.g. `openai`. */
+  provider?: string;
+  /** The model that answered. */
+  model?: string;
+  usage?: TokenUsage;
+}
+
+/** The results of the three phases, as the activities return them to the workflow. */
+export interface PlanResult extends ModelReport {
+  steps: string[];
+}
+export interface StepResult extends ModelReport {
+  output: string;
+}
+export interface SynthesisResult extends ModelReport {
+  result: string;
+}
+
+/**
+ * Activity inputs carry this so an activity answers with the result objects above. Workflow code
+ * from before them sends no version and gets the plain values it expects (`string[]`, `string`),
+ * so workers of both versions can share a task queue during a rolling update.
+ */
+export const ACTIVITY_RESULT_VERSION = 2;
+
+/** The activity type of a step (the `runStep` activity of TaskActivities). */
+export const STEP_ACTIVITY_TYPE = 'runStep';
+
+/**
+ * Heartbeat details of a running step. `text` is the output so far, present only when the
+ * executor streams it: the API turns what is new into live `LLM_PARTIAL` events.
+ */
+export interface StepHeartbeat {
+  step: number;
+  text?: string;
+}
+
+/**
+ * Memo key: the model, provider and token usage summed over the task's calls so far, written
+ * with every `record()` of the workflow once an executor reported any. Absent otherwise.
+ */
+export const MEMO_MODEL_USAGE = 'model_usage';
+export interface ModelUsageRecord {
+  provider?: string;
+  model_used?: string;
+  usage?: TokenUsage;
+}
+
+const tokens = (value: unknown): number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
+
+/** A usage object read back from a memo or a result; undefined when it is not one. */
+export function toTokenUsage(value: unknown): TokenUsage | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  if (v.input_tokens === undefined && v.output_tokens === undefined) return undefined;
+  const input_tokens = tokens(v.input_tokens);
+  const output_tokens = tokens(v.output_tokens);
+  const total = tokens(v.total_tokens);
+  return { input_tokens, output_tokens, total_tokens: total || input_tokens + output_tokens };
+}
+
+/** A model usage record read back from a memo; undefined when absent or not one. */
+export function toModelUsageRecord(value: unknown): ModelUsageRecord | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const v = value as Record<string, unknown>;
+  const record: ModelUsageRecord = {
+    ...(typeof v.provider === 'string' && { provider: v.provider }),
+    ...(typeof v.model_used === 'string' && { model_used: v.model_used }),
+  };
+  const usage = toTokenUsage(v.usage);
+  if (usage) record.usage = usage;
+  return Object.keys(record).length > 0 ? record : undefined;
+}
+
+/** The record after one more call: usage summed, the latest model and provider kept. */
+export function addModelReport(
+  record: ModelUsageRecord | undefined,
+  report: ModelReport,
+): ModelUsageRecord | undefined {
+  const usage = toTokenUsage(report.usage);
+  if (!report.provider && !report.model && !usage) return record;
+  const sum = record?.usage;
+  return {
+    ...record,
+    ...(report.provider && { provider: report.provider }),
+    ...(report.model && { model_used: report.model }),
+    ...(usage && {
+      usage: {
+        input_tokens: (sum?.input_tokens ?? 0) + usage.input_tokens,
+        output_tokens: (sum?.output_tokens ?? 0) + usage.output_tokens,
+        total_tokens: (sum?.total_tokens ?? 0) + usage.total_tokens,
+      },
+    }),
+  };
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** A plan as an activity returned it: histories from before result objects hold `string[]`. */
+export const toPlanResult = (value: unknown): PlanResult =>
+  Array.isArray(value) ? { steps: value as string[] } : (value as PlanResult);
+
+/** A step's result as an activity returned it: histories from before result objects hold a string. */
+export const toStepResult = (value: unknown): StepResult =>
+  isObject(value) ? (value as unknown as StepResult) : { output: String(value) };
+
+/** A synthesis as an activity returned it: histories from before result objects hold a string. */
+export const toSynthesisResult = (value: unknown): SynthesisResult =>
+  isObject(value) ? (value as unknown as SynthesisResult) : { result: String(value) };

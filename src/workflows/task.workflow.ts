@@ -13,31 +13,38 @@ import {
 import type { TaskActivities } from '../activities/contract';
 import type { ControlActivities } from '../activities/control-contract';
 import {
+  ACTIVITY_RESULT_VERSION,
   MEMO_CONTROL,
+  MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
   MEMO_UPDATED_AT,
+  ModelReport,
+  ModelUsageRecord,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
   TaskProgress,
+  addModelReport,
   checkpointBeforeStep,
   controlStateQuery,
   isControlSignalName,
   publicControlState,
   toControlRequest,
+  toPlanResult,
+  toStepResult,
+  toSynthesisResult,
 } from './contract';
 import { ControlGate } from './control-gate';
 
-const { planTask, synthesizeResult } = proxyActivities<TaskActivities>({
-  startToCloseTimeout: '2 minutes',
-  retry: { maximumAttempts: 5 },
-});
-
-const { runStep } = proxyActivities<TaskActivities>({
-  startToCloseTimeout: '10 minutes',
-  // Heartbeats carry cancellation to a running step, so a cancelled task stops promptly.
-  // Short, so a step whose worker died is retried elsewhere within seconds.
+const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
+  // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
+  // catches a call that never ends. A dead worker is noticed by the heartbeat timeout.
+  startToCloseTimeout: '2 hours',
+  // Every call heartbeats each second: heartbeats carry cancellation to a running call, so a
+  // cancelled task stops promptly, and a call whose worker died is retried within seconds.
   heartbeatTimeout: '5 seconds',
-  retry: { maximumAttempts: 5 },
+  // About four minutes of backoff before a task fails on an executor that keeps failing
+  // (a Retry-After the executor reports replaces one wait).
+  retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
 const { requestTaskCancellation } = proxyActivities<ControlActivities>({
@@ -59,6 +66,12 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     waiting: false,
     cancelled: false,
   };
+  // Model, provider and token usage of the calls so far, for executors that report them.
+  let modelUsage: ModelUsageRecord | undefined;
+  const reported = <T extends ModelReport>(result: T): T => {
+    modelUsage = addModelReport(modelUsage, result);
+    return result;
+  };
 
   // For listing by status; the API's own reads fold the history and never lag behind this.
   const recordListedStatus = (paused: boolean): void =>
@@ -72,6 +85,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       [MEMO_CONTROL]: gate.control,
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
+      ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
     });
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
@@ -110,18 +124,26 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   try {
     return await work.run(async () => {
       await checkpoint('pre_planning');
-      const plan = await planTask(task);
+      const version = { result_version: ACTIVITY_RESULT_VERSION };
+      // Results are normalized: histories from before result objects hold plain values.
+      const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
       recordProgress({ steps_total: plan.length });
       const outputs: string[] = [];
       for (const [index, description] of plan.entries()) {
         await checkpoint(checkpointBeforeStep(index));
-        outputs.push(await runStep({ task, step: index + 1, total: plan.length, description }));
+        const step = { task, step: index + 1, total: plan.length, description };
+        const { output } = reported(
+          toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+        );
+        outputs.push(output);
         recordProgress({ steps_done: index + 1 });
       }
       await checkpoint('pre_synthesis');
-      const result = await synthesizeResult({ task, outputs });
+      const synthesis = reported(
+        toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
+      );
       await checkpoint('pre_completion');
-      return result;
+      return synthesis.result;
     });
   } catch (err) {
     // A pause deadline with `fail` ends the task so, whatever it interrupted.

@@ -1,16 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination-query';
-import { TASK_EVENT_TYPES } from '../../tasks/task-event';
+import { STREAM_EVENT_TYPES } from '../../tasks/task-event';
 
 /** Up to 15 digits, or empty (no last event). */
 export const LAST_EVENT_ID_PATTERN = /^\d{0,15}$/;
 
-const EVENT_NAME = `(${TASK_EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})`;
+const EVENT_NAME = `(${STREAM_EVENT_TYPES.map((t) => t.replace('.', '\\.')).join('|')})`;
 
 export class StreamQueryDto {
   @ApiPropertyOptional({
-    description: `Comma-separated event names to send (${TASK_EVENT_TYPES.join(', ')})`,
+    description: `Comma-separated event names to send (${STREAM_EVENT_TYPES.join(', ')})`,
     example: 'workflow.paused,workflow.resumed',
     pattern: `^${EVENT_NAME}(,${EVENT_NAME})*$`,
   })

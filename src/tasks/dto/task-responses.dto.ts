@@ -3,6 +3,12 @@ import { ON_TIMEOUT_POLICIES, type ControlState, type OnTimeout } from '../../wo
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
 
+export class TokenUsageDto {
+  @ApiProperty() input_tokens!: number;
+  @ApiProperty() output_tokens!: number;
+  @ApiProperty() total_tokens!: number;
+}
+
 export class TaskStatusResponseDto {
   @ApiProperty() task_id!: string;
   @ApiProperty() workflow_id!: string;
@@ -26,6 +32,17 @@ export class TaskStatusResponseDto {
   @ApiProperty() session_id!: string;
   @ApiProperty() mode!: string;
   @ApiProperty({ type: 'object', additionalProperties: true }) context!: Record<string, unknown>;
+  @ApiPropertyOptional({
+    description: 'The model that answered the last call (executors that use one, e.g. openai)',
+  })
+  model_used?: string;
+  @ApiPropertyOptional({ description: 'Who served the model, e.g. `openai`', example: 'openai' })
+  provider?: string;
+  @ApiPropertyOptional({
+    type: TokenUsageDto,
+    description: "Tokens counted by the model server, summed over the task's calls so far",
+  })
+  usage?: TokenUsageDto;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
@@ -56,6 +73,9 @@ export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto 
     session_id: task.sessionId,
     mode: task.mode,
     context: task.context,
+    ...(task.model?.model_used && { model_used: task.model.model_used }),
+    ...(task.model?.provider && { provider: task.model.provider }),
+    ...(task.model?.usage && { usage: task.model.usage }),
   };
 }
 

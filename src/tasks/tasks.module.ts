@@ -9,9 +9,12 @@ import { TasksController } from './tasks.controller';
 import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
 
+/**
+ * Reads and decisions on tasks, without HTTP: the API's controllers use them, and so do the
+ * workers' control activities (batches), so both decide by the same rules and ledger.
+ */
 @Module({
   imports: [TemporalModule],
-  controllers: [TasksController],
   providers: [
     {
       provide: DecisionLedger,
@@ -23,8 +26,15 @@ import { TasksService } from './tasks.service';
     TaskChanges,
     TaskReader,
     TasksService,
-    TaskListService,
   ],
-  exports: [TasksService, TaskChanges],
+  exports: [TasksService, TaskChanges, TemporalModule],
+})
+export class TaskDecisionsModule {}
+
+@Module({
+  imports: [TaskDecisionsModule],
+  controllers: [TasksController],
+  providers: [TaskListService],
+  exports: [TaskDecisionsModule],
 })
 export class TasksModule {}

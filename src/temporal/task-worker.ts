@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
@@ -11,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
+import { TaskControlActivities } from '../activities/control.activities';
 import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { SharedRedis } from '../redis/shared-redis';
@@ -62,9 +64,11 @@ function workflowSource(): Pick<
   };
 }
 
-/** Runs the task workflow and its activities on the configured task queue. */
+/** Runs the task and batch workflows and their activities on the configured task queue. */
 @Injectable()
-export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TaskWorker
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(TaskWorker.name);
   private connection?: NativeConnection;
   private worker?: Worker;
@@ -75,6 +79,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly config: AppConfig,
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
     private readonly redis: SharedRedis,
+    private readonly control: TaskControlActivities,
   ) {}
 
   /**
@@ -127,7 +132,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       namespace,
       taskQueue,
       ...workflowSource(),
-      activities: createTaskActivities(this.executor),
+      activities: { ...createTaskActivities(this.executor), ...this.control.activities() },
       maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
       // On shutdown, running steps get this long to finish; then they are cancelled and
@@ -179,10 +184,17 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before anything closes: activities being drained may still use the Temporal client and
+   * Redis of the control activities, which close in their own modules' shutdown.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
     await this.running;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.connection?.close();
   }
 }

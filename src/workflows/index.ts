@@ -1,1 +1,2 @@
 export { taskWorkflow } from './task.workflow';
+export { taskBatchWorkflow } from './batch.workflow';

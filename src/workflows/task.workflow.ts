@@ -2,18 +2,18 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
-  condition,
   isCancellation,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
   upsertMemo,
   upsertSearchAttributes,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { TaskActivities } from '../activities/contract';
+import type { ControlActivities } from '../activities/control-contract';
 import {
   ACTIVITY_RESULT_VERSION,
-  ControlRecord,
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
@@ -24,18 +24,16 @@ import {
   TaskInput,
   TaskProgress,
   addModelReport,
-  applyControlSignal,
   checkpointBeforeStep,
   controlStateQuery,
-  initialControlState,
   isControlSignalName,
   publicControlState,
-  requestTime,
   toControlRequest,
   toPlanResult,
   toStepResult,
   toSynthesisResult,
 } from './contract';
+import { ControlGate } from './control-gate';
 
 const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
   // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
@@ -49,13 +47,18 @@ const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>(
   retry: { maximumAttempts: 10, maximumInterval: '1 minute' },
 });
 
+const { requestTaskCancellation } = proxyActivities<ControlActivities>({
+  startToCloseTimeout: '1 minute',
+  // Until Temporal takes the request: a task whose deadline cancels it must end cancelled.
+  retry: { maximumInterval: '1 minute' },
+});
+
 /**
  * Plans the query into steps, runs each step as an activity and synthesizes a result. Before
  * each phase it passes a named checkpoint; a pause takes effect there and resume continues from
  * there, so no finished step runs again.
  */
 export async function taskWorkflow(task: TaskInput): Promise<string> {
-  let control: ControlRecord = initialControlState();
   let progress: TaskProgress = {
     checkpoint: '',
     steps_done: 0,
@@ -79,7 +82,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   // Each change writes the whole state, so a reader can start from any upsert in the history.
   const record = (at: Date): void =>
     upsertMemo({
-      [MEMO_CONTROL]: control,
+      [MEMO_CONTROL]: gate.control,
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
       ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
@@ -88,62 +91,68 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     progress = { ...progress, ...change };
     record(new Date());
   };
+
+  // The phases run in a scope of their own, so a pause deadline that fails the task can stop
+  // the step in progress.
+  const work = new CancellationScope();
+  const gate = new ControlGate({
+    changed: (before, after, at) => {
+      if (after.is_paused !== before.is_paused) recordListedStatus(after.is_paused);
+      record(at);
+    },
+    requestCancellation: () =>
+      CancellationScope.nonCancellable(() => requestTaskCancellation(workflowInfo().workflowId)),
+    interrupt: () => work.cancel(),
+  });
   // One handler for every control signal, in the order Temporal recorded them. Separate
   // setHandler calls would each deliver their own buffered signals as they are registered, so a
   // pause, resume, pause sent before the first workflow task would arrive as pause, pause,
   // resume: the API's fold of the history and the workflow would disagree.
   setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
-    if (!isControlSignalName(name)) return;
-    const request = toControlRequest(args[0]);
-    const at = requestTime(request, new Date());
-    const next = applyControlSignal(control, name, request, at);
-    if (next === control) return;
-    if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
-    control = next;
-    record(at);
+    if (isControlSignalName(name)) gate.signal(name, toControlRequest(args[0]));
   });
-  setHandler(controlStateQuery, () => publicControlState(control));
+  setHandler(controlStateQuery, () => publicControlState(gate.control));
 
   const checkpoint = async (name: string): Promise<void> => {
     recordProgress({ checkpoint: name });
-    if (control.is_paused && !control.is_cancelled) {
-      recordProgress({ waiting: true });
-      await condition(() => !control.is_paused || control.is_cancelled);
-      if (!control.is_cancelled) recordProgress({ waiting: false });
-    }
-    if (control.is_cancelled) {
-      // The API sends cancel_v1 and then requests cancellation; only the latter can end the
-      // workflow as CANCELLED, so wait here for it instead of running another step.
-      await CancellationScope.current().cancelRequested;
-    }
+    await gate.pass(
+      () => recordProgress({ waiting: true }),
+      () => recordProgress({ waiting: false }),
+    );
   };
 
   try {
-    await checkpoint('pre_planning');
-    const version = { result_version: ACTIVITY_RESULT_VERSION };
-    // Results are normalized: histories from before result objects hold plain values.
-    const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
-    recordProgress({ steps_total: plan.length });
-    const outputs: string[] = [];
-    for (const [index, description] of plan.entries()) {
-      await checkpoint(checkpointBeforeStep(index));
-      const step = { task, step: index + 1, total: plan.length, description };
-      const { output } = reported(
-        toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+    return await work.run(async () => {
+      await checkpoint('pre_planning');
+      const version = { result_version: ACTIVITY_RESULT_VERSION };
+      // Results are normalized: histories from before result objects hold plain values.
+      const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
+      recordProgress({ steps_total: plan.length });
+      const outputs: string[] = [];
+      for (const [index, description] of plan.entries()) {
+        await checkpoint(checkpointBeforeStep(index));
+        const step = { task, step: index + 1, total: plan.length, description };
+        const { output } = reported(
+          toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+        );
+        outputs.push(output);
+        recordProgress({ steps_done: index + 1 });
+      }
+      await checkpoint('pre_synthesis');
+      const synthesis = reported(
+        toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
       );
-      outputs.push(output);
-      recordProgress({ steps_done: index + 1 });
-    }
-    await checkpoint('pre_synthesis');
-    const synthesis = reported(
-      toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
-    );
-    await checkpoint('pre_completion');
-    return synthesis.result;
+      await checkpoint('pre_completion');
+      return synthesis.result;
+    });
   } catch (err) {
+    // A pause deadline with `fail` ends the task so, whatever it interrupted.
+    if (gate.failure) throw gate.failure;
     if (isCancellation(err)) {
       // upsertMemo only queues a command, so cancellation cannot interrupt this bookkeeping.
       recordProgress({ cancelled: true });
+      const settling = gate.settle();
+      if (settling) await settling;
       throw err;
     }
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

@@ -6,7 +6,17 @@
 const { projects, reporters } = require('./jest.config.js');
 
 const e2e = projects.find((project) => project.displayName === 'e2e');
-const CONTRACT_SPECS = ['tasks', 'control', 'resume', 'events', 'setup-checks'];
+const CONTRACT_SPECS = [
+  'tasks',
+  'control',
+  'resume',
+  'events',
+  'setup-checks',
+  'versions',
+  'audit',
+  'deadlines',
+  'batches',
+];
 
 module.exports = {
   ...e2e,

@@ -253,6 +253,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
       ready: () => redisAnswers(ports.redis),
     });
 
+    const redisUrl = `redis://127.0.0.1:${ports.redis}`;
     const [nodeBin, ...workerArgs] = nodeScript('start:worker');
     await Promise.all(
       [1, 2].map((n) => {
@@ -262,8 +263,9 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           command: nodeBin,
           args: workerArgs,
           cwd: ROOT,
-          // Workers announce task changes on Redis, for the API instances' event streams.
-          env: { ...serviceEnv, REDIS_URL: `redis://127.0.0.1:${ports.redis}` },
+          // Workers announce task changes on Redis (for the API instances' event streams) and
+          // batches decide on tasks with the instances' shared decision ledger.
+          env: { ...serviceEnv, REDIS_URL: redisUrl },
           logFile,
           // A worker has no port to ask: it says when it polls.
           ready: (logOffset) => Promise.resolve(logGained(logFile, logOffset, 'Worker polling')),
@@ -282,7 +284,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
           env: {
             ...serviceEnv,
             PORT: String(port),
-            REDIS_URL: `redis://127.0.0.1:${ports.redis}`,
+            REDIS_URL: redisUrl,
           },
           logFile: join(logs, `api-${i + 1}.log`),
           ready: () => httpOk(`http://127.0.0.1:${port}/readiness`),

@@ -2,6 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { ApiKeyGuard } from './auth/api-key.guard';
 import { AuthModule } from './auth/auth.module';
+import { BatchesModule } from './batches/batches.module';
 import { HttpErrorFilter } from './common/http-error.filter';
 import { JsonBodyGuard } from './common/json-body';
 import { RequestValidationPipe } from './common/request-validation.pipe';
@@ -28,6 +29,7 @@ export class AppModule {
         AuthModule,
         RateLimitModule,
         TasksModule,
+        BatchesModule,
         EventsModule,
         ApprovalsModule,
         HealthModule,

@@ -1,13 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
+import { TaskControlActivities } from './activities/control.activities';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SharedRedisModule } from './redis/shared-redis';
+import { TaskDecisionsModule } from './tasks/tasks.module';
 import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
-import { TemporalModule } from './temporal/temporal.module';
 import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
-/** The worker process: the task and webhook delivery workflows and their activities, no HTTP. */
+/**
+ * The worker process: the task, batch and webhook delivery workflows and their activities, no
+ * HTTP. Batches decide on tasks with the API's own decision pieces (and, with REDIS_URL, its
+ * shared ledger).
+ */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
@@ -16,7 +21,7 @@ export class WorkerModule {
       imports: [
         ConfigModule.forRoot(config),
         SharedRedisModule,
-        TemporalModule,
+        TaskDecisionsModule,
         WebhookDeliveryModule,
       ],
       providers: [
@@ -25,6 +30,7 @@ export class WorkerModule {
           inject: [AppConfig],
           useFactory: (c: AppConfig) => createExecutor(c.executor),
         },
+        TaskControlActivities,
         TaskWorker,
       ],
     };

@@ -71,6 +71,8 @@ describe('pause, resume and cancel', () => {
       paused_by: 'alice',
       cancel_reason: '',
       cancelled_by: '',
+      pause_deadline: '',
+      on_timeout: '',
     });
     expect(Date.parse(paused.body.paused_at)).toBeGreaterThanOrEqual(before - 1000);
 
@@ -86,6 +88,8 @@ describe('pause, resume and cancel', () => {
       paused_by: '',
       cancel_reason: '',
       cancelled_by: '',
+      pause_deadline: '',
+      on_timeout: '',
     });
     await post(taskId, 'cancel');
   });
@@ -143,6 +147,8 @@ describe('pause, resume and cancel', () => {
       paused_by: '',
       cancel_reason: 'no longer needed',
       cancelled_by: 'alice',
+      pause_deadline: '',
+      on_timeout: '',
     });
   });
 
@@ -278,6 +284,8 @@ describe('control with no worker running', () => {
         paused_by: 'alice',
         cancel_reason: '',
         cancelled_by: '',
+        pause_deadline: '',
+        on_timeout: '',
       });
 
       expect((await other.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);

@@ -125,6 +125,52 @@ describe('control decisions across two API instances sharing Redis', () => {
     );
   });
 
+  it('two actions with the same If-Match at once, one on each instance: one 202, one 412 with its tag', async () => {
+    const etag = async (api: TestApi, taskId: string) =>
+      (await api.request('GET', `/api/v1/tasks/${taskId}`)).headers.get('etag');
+    // Pause against pause, and pause against cancel, each way round.
+    const trials: [string, string][] = [
+      ['pause', 'pause'],
+      ['pause', 'pause'],
+      ['pause', 'cancel'],
+      ['cancel', 'pause'],
+    ];
+    for (const actions of trials) {
+      const taskId = await apis[0].submit({ steps: 20, step_duration_ms: 50 });
+      await apis[0].waitForStatus(taskId, 'TASK_STATUS_RUNNING');
+      const tag = await etag(apis[0], taskId);
+      expect(await etag(apis[1], taskId)).toBe(tag);
+
+      const answers = await Promise.all(
+        actions.map((action, i) =>
+          apis[i].request('POST', `/api/v1/tasks/${taskId}/${action}`, {
+            headers: { 'If-Match': tag! },
+          }),
+        ),
+      );
+
+      expect([actions, tally(answers)]).toEqual([actions, { 202: 1, 412: 1 }]);
+      const won = answers.findIndex((a) => a.status === 202);
+      const lost = answers[1 - won];
+      const current = answers[won].headers.get('etag');
+      expect(lost.body).toEqual({ error: 'Task has changed', etag: current });
+      // The winner's tag is what both instances read while its state holds (a paused task
+      // stays paused; a cancelled one soon closes), and both read the closed task alike.
+      if (actions[won] === 'pause') {
+        expect([await etag(apis[0], taskId), await etag(apis[1], taskId)]).toEqual([
+          current,
+          current,
+        ]);
+        expect((await apis[1].request('POST', `/api/v1/tasks/${taskId}/cancel`)).status).toBe(202);
+      }
+      await apis[0].waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+      expect(await etag(apis[1], taskId)).toBe(await etag(apis[0], taskId));
+      expect(signalNames(await temporal.history(taskId))).toEqual(
+        actions[won] === 'pause' ? ['pause_v1', 'cancel_v1'] : ['cancel_v1'],
+      );
+    }
+  });
+
   describe('with no worker running', () => {
     let idle: TestApi[];
 
@@ -161,6 +207,8 @@ describe('control decisions across two API instances sharing Redis', () => {
         paused_by: 'alice',
         cancel_reason: '',
         cancelled_by: '',
+        pause_deadline: '',
+        on_timeout: '',
       });
       expect(tally(await race(taskId, 'resume', 10, idle))).toEqual({ 202: 1, 409: 9 });
       expect(signalNames(await temporal.history(taskId))).toEqual([

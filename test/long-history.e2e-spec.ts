@@ -64,6 +64,8 @@ describe('a task with a long history', () => {
       paused_by: 'alice',
       cancel_reason: '',
       cancelled_by: '',
+      pause_deadline: '',
+      on_timeout: '',
     });
     expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
     expect(await post('pause', 'again')).toMatchObject({

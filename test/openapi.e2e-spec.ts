@@ -28,15 +28,18 @@ describe('OpenAPI document', () => {
     );
     expect(operations.sort()).toEqual(
       [
+        'GET /api/v1/batches/{id} getBatch',
         'GET /api/v1/stream/sse streamEvents',
         'GET /api/v1/tasks listTasks',
         'GET /api/v1/tasks/{id} getTask',
+        'GET /api/v1/tasks/{id}/actions listTaskActions',
         'GET /api/v1/tasks/{id}/control-state getTaskControlState',
         'GET /api/v1/tasks/{id}/events listTaskEvents',
         'GET /api/v1/tasks/{id}/stream streamTaskEvents',
         'GET /health health',
         'GET /readiness readiness',
         'POST /api/v1/tasks submitTask',
+        'POST /api/v1/tasks/batch startBatch',
         'POST /api/v1/tasks/stream submitTaskAndStream',
         'POST /api/v1/tasks/{id}/cancel cancelTask',
         'POST /api/v1/tasks/{id}/pause pauseTask',

@@ -5,6 +5,7 @@ import { TaskNotFoundError, TaskStateConflictError } from '../tasks/errors';
 import { TaskChanges } from '../tasks/task-changes';
 import type { TaskSnapshot } from '../tasks/task-history';
 import { TaskReader } from '../tasks/task-reader';
+import { requestOrigin } from '../tasks/tasks.service';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
   APPROVAL_SIGNAL,
@@ -51,6 +52,7 @@ export class ApprovalsService {
         feedback: decision.feedback ?? '',
         requested_by: principal.userId,
         requested_at: new Date().toISOString(),
+        ...requestOrigin(principal),
       };
       try {
         await this.workflows.signal(taskId, APPROVAL_SIGNAL, request);

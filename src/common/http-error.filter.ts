@@ -19,6 +19,7 @@ const UNAVAILABLE_LOG_INTERVAL_MS = 10_000;
 export interface ErrorResponse {
   status: number;
   body: Record<string, unknown>;
+  headers?: Record<string, string>;
 }
 
 const errorBody = (error: DomainError): Record<string, unknown> => ({ error: error.message });
@@ -26,7 +27,11 @@ const errorBody = (error: DomainError): Record<string, unknown> => ({ error: err
 /** The one table from domain error codes to the documented status and body. */
 const DOMAIN_ERRORS: Record<
   DomainErrorCode,
-  { status: number; body: (error: DomainError) => Record<string, unknown> }
+  {
+    status: number;
+    body: (error: DomainError) => Record<string, unknown>;
+    headers?: (error: DomainError) => Record<string, string>;
+  }
 > = {
   INVALID_INPUT: { status: HttpStatus.BAD_REQUEST, body: errorBody },
   PAYLOAD_TOO_LARGE: { status: HttpStatus.PAYLOAD_TOO_LARGE, body: errorBody },
@@ -43,6 +48,15 @@ const DOMAIN_ERRORS: Record<
       status: (error as DomainError & { status: string }).status,
     }),
   },
+  TASK_CHANGED: {
+    status: HttpStatus.PRECONDITION_FAILED,
+    body: (error) => ({
+      error: error.message,
+      etag: (error as DomainError & { etag: string }).etag,
+    }),
+    headers: (error) => ({ ETag: (error as DomainError & { etag: string }).etag }),
+  },
+  BATCH_NOT_FOUND: { status: HttpStatus.NOT_FOUND, body: errorBody },
   IDEMPOTENCY_CONFLICT: { status: HttpStatus.UNPROCESSABLE_ENTITY, body: errorBody },
   RATE_LIMITED: { status: HttpStatus.TOO_MANY_REQUESTS, body: errorBody },
   TASK_SERVICE_UNAVAILABLE: { status: HttpStatus.SERVICE_UNAVAILABLE, body: errorBody },
@@ -125,12 +139,13 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.status(HttpStatus.NOT_FOUND).json({ error: 'Route not found' });
       return;
     }
-    const { status, body } = this.toResponse(exception);
+    const { status, body, headers } = this.toResponse(exception);
     if (response.headersSent) {
       // A stream already started: the status is gone, so end it rather than corrupt it.
       response.end();
       return;
     }
+    for (const [name, value] of Object.entries(headers ?? {})) response.setHeader(name, value);
     response.status(status).json(body);
   }
 
@@ -141,7 +156,11 @@ export class HttpErrorFilter implements ExceptionFilter {
     if (exception instanceof DomainError) {
       if (exception.code === 'TASK_SERVICE_UNAVAILABLE') this.logUnavailable(exception);
       const entry = DOMAIN_ERRORS[exception.code];
-      return { status: entry.status, body: entry.body(exception) };
+      return {
+        status: entry.status,
+        body: entry.body(exception),
+        ...(entry.headers && { headers: entry.headers(exception) }),
+      };
     }
     if (exception instanceof HttpException) {
       return {

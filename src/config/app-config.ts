@@ -242,6 +242,14 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  BATCH_CONCURRENCY?: number;
+
+  @Expose()
+  @IsOptional()
   @Matches(EXECUTOR_PATTERN, {
     message: 'TASK_EXECUTOR must be simulated, http, openai or module:<path of a JS module>',
   })
@@ -530,6 +538,8 @@ export class AppConfig {
   readonly worker: {
     readonly maxConcurrentActivities: number;
     readonly maxConcurrentWorkflowTasks: number;
+    /** Tasks one batch activity decides on at once. */
+    readonly batchConcurrency: number;
   };
   readonly dataDir: string;
   readonly apiKeysFile?: string;
@@ -605,6 +615,7 @@ export class AppConfig {
     this.worker = {
       maxConcurrentActivities: vars.WORKER_MAX_CONCURRENT_ACTIVITIES ?? 100,
       maxConcurrentWorkflowTasks: vars.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS ?? 100,
+      batchConcurrency: vars.BATCH_CONCURRENCY ?? 10,
     };
     this.dataDir = vars.DATA_DIR ?? 'data';
     this.apiKeysFile = vars.API_KEYS_FILE;

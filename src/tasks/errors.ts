@@ -22,6 +22,14 @@ export class TaskAlreadyTerminalError extends DomainError {
   }
 }
 
+/** `If-Match` named no current ETag of the task: nothing was sent to it. */
+export class TaskChangedError extends DomainError {
+  readonly code = 'TASK_CHANGED';
+  constructor(readonly etag: string) {
+    super('Task has changed');
+  }
+}
+
 export class IdempotencyConflictError extends DomainError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
   constructor() {

@@ -12,8 +12,12 @@ import { FakeHistory, fakeGateway, recordedHistory } from './testing/fake-histor
 import { taskSnapshot } from '../../test/support/task-snapshot';
 import type { Principal } from '../auth/principal';
 import type { HistoryEvent } from '../temporal/task-workflow.gateway';
+import type { TaskAction } from './task-action';
 
 const dev: Principal = { tenantId: 'default', userId: 'dev', keyName: 'k', scopes: ['tasks:read'] };
+
+/** The generation of the workflow the pause-deadline histories were recorded with. */
+const DEADLINE_HISTORIES = 'v4';
 
 /** Event types, with the checkpoint where one is given, as a stream client would list them. */
 const described = (history: readonly HistoryEvent[]) =>
@@ -92,58 +96,172 @@ const midBatch = (next: HistoryEvent | undefined): boolean =>
     next.workflowExecutionCanceledEventAttributes
   );
 
+/** Replaying from any event id gives exactly the events after it, reading back only to a record. */
+async function expectExactReplays(events: readonly HistoryEvent[]): Promise<void> {
+  const all = readTaskHistory('task', 'run-1', events)!;
+  for (let after = 0; after <= events.length; after++) {
+    const temporal = fakeGateway(FakeHistory.fromEvents(events));
+    const replay = await new TaskEventLog(temporal.gateway).replay(all.task, after);
+    expect([after, replay.events]).toEqual([after, all.events.filter((e) => e.seq > after)]);
+    expect(replay.cursor).toMatchObject({ position: events.length, closed: true });
+    // What follows `after`, and the few events back to the last state the workflow recorded
+    // at or before it, in whole pages.
+    const anchor = [...events]
+      .reverse()
+      .find((e) => Number(e.eventId) <= after && recordedState(e) !== undefined);
+    const needed = events.length - Number(anchor?.eventId ?? 1) + 1;
+    expect([after, temporal.eventsRead]).toEqual([
+      after,
+      Math.ceil(needed / 32) * 32 > events.length ? events.length : Math.ceil(needed / 32) * 32,
+    ]);
+  }
+}
+
+/** A read at any point of the history (through describe and the tail) equals folding up to it. */
+async function expectReadsAtEveryPoint(
+  events: readonly HistoryEvent[],
+  principal: Principal,
+): Promise<void> {
+  for (let end = 2; end <= events.length; end++) {
+    if (midBatch(events[end])) continue;
+    const prefix = events.slice(0, end);
+    const expected = readTaskHistory('task', 'run-1', prefix)!.task;
+    const history = FakeHistory.fromEvents(prefix);
+    const task = await new TaskReader(
+      fakeGateway(history).gateway,
+      new MemoryDecisionLedger(),
+    ).current(principal, 'task');
+    expect([end, statusOf(task), effectiveControl(task), task.progress]).toEqual([
+      end,
+      statusOf(expected),
+      effectiveControl(expected),
+      expected.progress,
+    ]);
+    expect([end, task.updatedAt, task.result, task.error, task.closedAt]).toEqual([
+      end,
+      expected.updatedAt,
+      expected.result,
+      expected.error,
+      expected.closedAt,
+    ]);
+  }
+}
+
 describe('TaskHistoryFold', () => {
   describe.each(Object.keys(EXPECTED))('%s', (name) => {
     it.each(['v1', 'v2'])('derives the same events from the %s workflow', (version) => {
       expect(described(recordedHistory(`${version}-${name}`))).toEqual(EXPECTED[name]);
     });
 
-    it('replays from any event id exactly what follows it, reading back only to a record', async () => {
-      const events = recordedHistory(`v2-${name}`);
-      const all = readTaskHistory('task', 'run-1', events)!;
-      for (let after = 0; after <= events.length; after++) {
-        const temporal = fakeGateway(FakeHistory.fromEvents(events));
-        const replay = await new TaskEventLog(temporal.gateway).replay(all.task, after);
-        expect([after, replay.events]).toEqual([after, all.events.filter((e) => e.seq > after)]);
-        expect(replay.cursor).toMatchObject({ position: events.length, closed: true });
-        // What follows `after`, and the few events back to the last state the workflow recorded
-        // at or before it, in whole pages.
-        const anchor = [...events]
-          .reverse()
-          .find((e) => Number(e.eventId) <= after && recordedState(e) !== undefined);
-        const needed = events.length - Number(anchor?.eventId ?? 1) + 1;
-        expect([after, temporal.eventsRead]).toEqual([
-          after,
-          Math.ceil(needed / 32) * 32 > events.length ? events.length : Math.ceil(needed / 32) * 32,
-        ]);
-      }
+    it('replays from any event id exactly what follows it, reading back only to a record', () =>
+      expectExactReplays(recordedHistory(`v2-${name}`)));
+
+    it('reads the task at any point of its history as folding it up to there does', () =>
+      expectReadsAtEveryPoint(recordedHistory(`v2-${name}`), dev));
+  });
+
+  /**
+   * Pause deadlines (recorded by test/fixtures/record-histories.ts): the workflow's own change
+   * is told by its record, whose control version moved past every signal.
+   */
+  describe('pause deadlines', () => {
+    const PAUSED = [
+      'WORKFLOW_STARTED',
+      'PROGRESS@pre_planning',
+      'PROGRESS@pre_step_1',
+      'workflow.pausing',
+      'PROGRESS@pre_step_1',
+      'PROGRESS@pre_step_2',
+      'workflow.paused@pre_step_2',
+    ];
+    const CONTINUED = [
+      'PROGRESS@pre_step_2',
+      'PROGRESS@pre_synthesis',
+      'PROGRESS@pre_completion',
+      'WORKFLOW_COMPLETED',
+    ];
+    const DEADLINES: Record<string, { events: string[]; actions: string[] }> = {
+      'deadline-resume': {
+        events: [...PAUSED, 'workflow.resumed@pre_step_2', ...CONTINUED],
+        actions: ['submit', 'pause', 'pause_timeout'],
+      },
+      'deadline-cancel': {
+        events: [...PAUSED, 'workflow.cancelling', 'workflow.cancelled@pre_step_2'],
+        actions: ['submit', 'pause', 'pause_timeout'],
+      },
+      'deadline-fail': {
+        events: [...PAUSED, 'WORKFLOW_FAILED'],
+        actions: ['submit', 'pause', 'pause_timeout'],
+      },
+      'deadline-fail-during-step': {
+        events: [...PAUSED.slice(0, 4), 'WORKFLOW_FAILED'],
+        actions: ['submit', 'pause', 'pause_timeout'],
+      },
+      'deadline-cleared': {
+        events: [...PAUSED, 'workflow.resumed@pre_step_2', ...CONTINUED],
+        actions: ['submit', 'pause', 'resume'],
+      },
+    };
+    // Recorded with the e2e keys, of tenant acme.
+    const acme: Principal = { ...dev, tenantId: 'acme' };
+
+    describe.each(Object.keys(DEADLINES))('%s', (name) => {
+      const history = () => recordedHistory(`${DEADLINE_HISTORIES}-${name}`);
+
+      it('derives the documented events, and the actions in order', () => {
+        expect(described(history())).toEqual(DEADLINES[name].events);
+        const fold = new TaskHistoryFold('task', 'run-1');
+        const actions: TaskAction[] = [];
+        fold.onAction = (action) => actions.push(action);
+        for (const event of history()) fold.apply(event);
+        expect(actions.map((a) => a.action)).toEqual(DEADLINES[name].actions);
+      });
+
+      it('replays from any event id exactly what follows it, reading back only to a record', () =>
+        expectExactReplays(history()));
+
+      it('reads the task at any point of its history as folding it up to there does', () =>
+        expectReadsAtEveryPoint(history(), acme));
     });
 
-    it('reads the task at any point of its history as folding it up to there does', async () => {
-      const events = recordedHistory(`v2-${name}`);
-      for (let end = 2; end <= events.length; end++) {
-        if (midBatch(events[end])) continue;
-        const prefix = events.slice(0, end);
-        const expected = readTaskHistory('task', 'run-1', prefix)!.task;
-        const history = FakeHistory.fromEvents(prefix);
-        const task = await new TaskReader(
-          fakeGateway(history).gateway,
-          new MemoryDecisionLedger(),
-        ).current(dev, 'task');
-        expect([end, statusOf(task), effectiveControl(task), task.progress]).toEqual([
-          end,
-          statusOf(expected),
-          effectiveControl(expected),
-          expected.progress,
-        ]);
-        expect([end, task.updatedAt, task.result, task.error, task.closedAt]).toEqual([
-          end,
-          expected.updatedAt,
-          expected.result,
-          expected.error,
-          expected.closedAt,
-        ]);
-      }
+    it('tells what the system did as its own: who, why, the policy, and the end state', () => {
+      const { task, events } = readTaskHistory(
+        'task',
+        'run-1',
+        recordedHistory(`${DEADLINE_HISTORIES}-deadline-cancel`),
+      )!;
+      expect(events.find((e) => e.type === 'workflow.cancelling')).toMatchObject({
+        message: 'Cancelling: pause timed out',
+        reason: 'pause timed out',
+        requested_by: 'system',
+      });
+      expect(effectiveControl(task)).toMatchObject({
+        is_cancelled: true,
+        cancel_reason: 'pause timed out',
+        cancelled_by: 'system',
+        timed_out: 'cancel',
+      });
+      const resumed = readTaskHistory(
+        'task',
+        'run-1',
+        recordedHistory(`${DEADLINE_HISTORIES}-deadline-resume`),
+      )!.events.find((e) => e.type === 'workflow.resumed');
+      expect(resumed).toMatchObject({ requested_by: 'system', reason: 'pause timed out' });
+      const failed = readTaskHistory(
+        'task',
+        'run-1',
+        recordedHistory(`${DEADLINE_HISTORIES}-deadline-fail-during-step`),
+      )!;
+      expect([statusOf(failed.task), failed.task.error]).toEqual([
+        'TASK_STATUS_FAILED',
+        'pause timed out',
+      ]);
+      const cleared = readTaskHistory(
+        'task',
+        'run-1',
+        recordedHistory(`${DEADLINE_HISTORIES}-deadline-cleared`),
+      )!.events.find((e) => e.type === 'workflow.resumed');
+      expect(cleared).toMatchObject({ requested_by: 'alice', reason: 'reviewed' });
     });
   });
 

@@ -1,6 +1,7 @@
 import { defaultPayloadConverter, mapFromPayloads, type Payload } from '@temporalio/common';
 import type { HistoryEvent } from '../temporal/task-workflow.gateway';
 import {
+  ActionOrigin,
   CANCEL_SIGNAL,
   ControlRecord,
   MEMO_APPROVAL,
@@ -14,17 +15,23 @@ import {
   MEMO_QUERY,
   MEMO_REQUEST_HASH,
   MEMO_SESSION_ID,
+  MEMO_SUBMITTED,
   MEMO_TENANT_ID,
   MEMO_UPDATED_AT,
   MEMO_USER_ID,
   PAUSE_SIGNAL,
+  PAUSE_TIMED_OUT,
   RESUME_SIGNAL,
+  SYSTEM_ACTOR,
   STEP_ACTIVITY_TYPE,
   ModelUsageRecord,
   TaskProgress,
+  ControlRequest,
+  ControlSignalName,
   applyControlSignal,
   isControlSignalName,
   requestTime,
+  toActionOrigin,
   toControlRecord,
   toControlRequest,
   toModelUsageRecord,
@@ -32,6 +39,7 @@ import {
 } from '../workflows/contract';
 import {
   APPROVAL_SIGNAL,
+  APPROVAL_TIMED_OUT,
   ApprovalsRecord,
   applyApprovalDecision,
   initialApprovals,
@@ -40,6 +48,7 @@ import {
   toApprovalsRecord,
 } from '../workflows/approval-contract';
 import { type WebhookSpec, toWebhookSpec } from '../workflows/webhook-contract';
+import type { TaskAction, TaskActionName } from './task-action';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
 
@@ -181,6 +190,15 @@ export class TaskHistoryFold {
   /** Set for a workflow that is not a task of this service (no tenant in its start memo). */
   private foreign = false;
   /**
+   * The highest control version seen, from signals and records alike. A record past it holds a
+   * change the workflow made by itself: signals are folded as Temporal writes them, before the
+   * workflow task that applies them, and the workflow applies its own changes (deadlines) only
+   * after every signal of its workflow task, so nothing else can move a record past it.
+   */
+  private knownVersion = 0;
+  /** Told each accepted action (audit trail) as its history event is folded, while set. */
+  onAction?: (action: TaskAction) => void;
+  /**
    * Told each step's output as the step's activity completes, while set (live streams): not a
    * task event. Only steps scheduled within the events this fold has seen are known.
    */
@@ -194,6 +212,7 @@ export class TaskHistoryFold {
     from?: TaskSnapshot,
   ) {
     this.current = from && { ...from };
+    this.knownVersion = from?.control.version ?? 0;
   }
 
   /**
@@ -242,7 +261,9 @@ export class TaskHistoryFold {
       const before = task.control;
       task.control = applyControlSignal(before, signaled.signalName, request, requestedAt);
       if (task.control === before) return undefined;
+      this.knownVersion = Math.max(this.knownVersion, task.control.version);
       task.updatedAt = requestedAt;
+      this.signalAction(signaled.signalName, request, requestedAt);
       const who = { reason: request.reason, requested_by: request.requested_by };
       switch (signaled.signalName) {
         case PAUSE_SIGNAL:
@@ -337,6 +358,51 @@ export class TaskHistoryFold {
     const memo = mapFromPayloads(defaultPayloadConverter, started?.memo?.fields) ?? {};
     this.current = started ? snapshotFromMemo(this.taskId, this.runId, memo, at) : undefined;
     this.foreign = !this.current;
+    if (this.current) {
+      this.action('submit', this.current.userId, '', at, toActionOrigin(memo[MEMO_SUBMITTED]));
+    }
+  }
+
+  /** The audit entry of a control signal that took effect. */
+  private signalAction(name: ControlSignalName, request: ControlRequest, at: Date): void {
+    if (!this.onAction) return;
+    const plain = (
+      { [PAUSE_SIGNAL]: 'pause', [RESUME_SIGNAL]: 'resume', [CANCEL_SIGNAL]: 'cancel' } as const
+    )[name];
+    const deadline = name === PAUSE_SIGNAL &&
+      request.timeout_seconds !== undefined && {
+        timeout_seconds: request.timeout_seconds,
+        on_timeout: request.on_timeout ?? 'resume',
+      };
+    this.action(
+      request.batch_id === undefined ? plain : `batch_${plain}`,
+      request.requested_by,
+      request.reason,
+      at,
+      request,
+      deadline || {},
+    );
+  }
+
+  private action(
+    action: TaskActionName,
+    actor: string,
+    reason: string,
+    at: Date,
+    origin: ActionOrigin,
+    extra: Partial<TaskAction> = {},
+  ): void {
+    this.onAction?.({
+      action,
+      actor,
+      key_name: origin.key_name ?? '',
+      reason,
+      at: at.toISOString(),
+      request_id: origin.request_id ?? '',
+      trace_id: origin.trace_id ?? '',
+      ...(origin.batch_id !== undefined && { batch_id: origin.batch_id }),
+      ...extra,
+    });
   }
 
   /**
@@ -352,9 +418,14 @@ export class TaskHistoryFold {
   ): TaskEvent | undefined {
     const task = this.current!;
     const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
-    task.control = toControlRecord(memo[MEMO_CONTROL]) ?? task.control;
+    const recorded = toControlRecord(memo[MEMO_CONTROL]);
+    task.control = recorded ?? task.control;
     task.model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]) ?? task.model;
     task.updatedAt = asDate(memo[MEMO_UPDATED_AT]) ?? (memo[MEMO_PROGRESS] ? at : task.updatedAt);
+    if (recorded && recorded.version > this.knownVersion) {
+      this.knownVersion = recorded.version;
+      if (recorded.timed_out) return this.pauseTimedOut(event, at, recorded);
+    }
     const approvals = toApprovalsRecord(memo[MEMO_APPROVALS]);
     if (approvals && approvals.version > (task.approvals?.version ?? 0)) {
       // A change the workflow made by itself (decisions are folded from their signals first).
@@ -380,6 +451,47 @@ export class TaskHistoryFold {
       return this.emit(event, at, 'PROGRESS', `Checkpoint ${progress.checkpoint}`, where);
     }
     return undefined;
+  }
+
+  /**
+   * The workflow applied a pause's deadline (a change no signal made): the resume or cancel it
+   * stands for, by `system`; a deadline that fails the task is told by WORKFLOW_FAILED.
+   */
+  private pauseTimedOut(
+    event: HistoryEvent,
+    at: Date,
+    recorded: ControlRecord,
+  ): TaskEvent | undefined {
+    const task = this.current!;
+    const policy = recorded.timed_out!;
+    this.action(
+      'pause_timeout',
+      SYSTEM_ACTOR,
+      PAUSE_TIMED_OUT,
+      task.updatedAt,
+      {},
+      {
+        on_timeout: policy,
+      },
+    );
+    const who = { reason: PAUSE_TIMED_OUT, requested_by: SYSTEM_ACTOR };
+    switch (policy) {
+      case 'resume':
+        return this.emit(event, at, 'workflow.resumed', withReason('Resuming', PAUSE_TIMED_OUT), {
+          ...who,
+          checkpoint: task.progress?.waiting ? task.progress.checkpoint : '',
+        });
+      case 'cancel':
+        return this.emit(
+          event,
+          at,
+          'workflow.cancelling',
+          withReason('Cancelling', PAUSE_TIMED_OUT),
+          who,
+        );
+      case 'fail':
+        return undefined;
+    }
   }
 
   private close(at: Date, terminal: TerminalStatus): void {
@@ -411,7 +523,16 @@ export class TaskHistoryFold {
         requested_by: decision.requested_by,
       };
       task.control = applyControlSignal(task.control, CANCEL_SIGNAL, request, decidedAt);
+      this.knownVersion = Math.max(this.knownVersion, task.control.version);
     }
+    this.action(
+      decision.approved ? 'approve' : 'reject',
+      decision.requested_by,
+      decision.feedback,
+      decidedAt,
+      decision,
+      { approval_id: decision.approval_id },
+    );
     const checkpoint = before.pending?.checkpoint ?? '';
     return this.emit(
       event,
@@ -456,6 +577,16 @@ export class TaskHistoryFold {
     if (expired) {
       // Approved when the task went on; otherwise the record also shows it cancelled.
       const approved = !this.current!.control.is_cancelled;
+      this.action(
+        approved ? 'approve' : 'reject',
+        SYSTEM_ACTOR,
+        APPROVAL_TIMED_OUT,
+        at,
+        {},
+        {
+          approval_id: expired.approval_id,
+        },
+      );
       return this.emit(
         event,
         at,

@@ -23,21 +23,22 @@ export const ApiTaskIdParam = () =>
     schema: { type: 'string', pattern: TASK_ID_PATTERN.source, minLength: 1, maxLength: 128 },
   });
 
-/** The ID segment of a task route's path, still percent-encoded. */
-const TASK_PATH_ID = /^\/api\/v1\/tasks\/([^/]*)/;
+/** The ID segment of a task or batch route's path, still percent-encoded. */
+const PATH_ID = /^\/api\/v1\/(tasks|batches)\/([^/]*)/;
 
 /**
- * A task ID whose percent-encoding is broken (`%ff`, `%`, `a%2`) cannot name a task either.
- * Express would fail to decode it before any pipe runs and answer with the raw segment, so this
- * middleware answers first, with the documented message.
+ * A task (or batch) ID whose percent-encoding is broken (`%ff`, `%`, `a%2`) cannot name one
+ * either. Express would fail to decode it before any pipe runs and answer with the raw segment,
+ * so this middleware answers first, with the documented message.
  */
 export function rejectUndecodableTaskId(req: Request, _res: Response, next: NextFunction): void {
-  const encoded = req.url.includes('%') ? TASK_PATH_ID.exec(req.path)?.[1] : undefined;
-  if (encoded !== undefined) {
+  const match = req.url.includes('%') ? PATH_ID.exec(req.path) : null;
+  if (match) {
     try {
-      decodeURIComponent(encoded);
+      decodeURIComponent(match[2]);
     } catch {
-      next(new InvalidInputError('Invalid task ID format'));
+      const what = match[1] === 'tasks' ? 'task' : 'batch';
+      next(new InvalidInputError(`Invalid ${what} ID format`));
       return;
     }
   }

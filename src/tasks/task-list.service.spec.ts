@@ -189,6 +189,8 @@ const paused = {
   paused_by: 'u',
   cancel_reason: '',
   cancelled_by: '',
+  pause_deadline: '',
+  on_timeout: '' as const,
   version: 1,
   was_paused: false,
 };

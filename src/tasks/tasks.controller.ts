@@ -1,19 +1,32 @@
-import { Body, Controller, Get, Headers, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  Param,
+  Post,
+  Query,
+  Res,
+  applyDecorators,
+} from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiExtraModels,
   ApiCreatedResponse,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiResponse,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { CurrentPrincipal, RequireScope } from '../auth/auth.decorators';
 import type { Principal } from '../auth/principal';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
-import { ControlRequestDto } from './dto/control-request.dto';
+import { ControlRequestDto, PauseRequestDto } from './dto/control-request.dto';
 import { LIST_DEFAULT_LIMIT, ListTasksQueryDto, ListTasksResponseDto } from './dto/list-tasks.dto';
 import {
   SubmitTaskDto,
@@ -23,15 +36,19 @@ import {
 import {
   ControlAcceptedResponseDto,
   ControlStateResponseDto,
+  TaskChangedResponseDto,
   TaskStatusResponseDto,
   TerminalStateResponseDto,
   toTaskStatusResponse,
 } from './dto/task-responses.dto';
+import { TaskActionsResponseDto, ActionsQueryDto } from './dto/task-actions.dto';
+import { InvalidInputError } from '../common/domain-error';
 import { publicControlState } from '../workflows/contract';
 import { effectiveControl } from './task-history';
+import { parseIfMatch, taskEtag } from './task-etag';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { TaskListService } from './task-list.service';
-import { SubmittedTask, TasksService } from './tasks.service';
+import { ControlOutcome, SubmittedTask, TasksService } from './tasks.service';
 import { WebhookFailures } from '../webhooks/webhook-failures';
 
 const TaskNotFound = () =>
@@ -72,11 +89,83 @@ const WEBHOOK_ERRORS = {
   webhook_scheme: 'webhook.url must be an http or https URL',
 };
 
+const ETAG_HEADER = {
+  ETag: {
+    description:
+      "The task's version: changes whenever its status or control state does, the same on " +
+      'every API instance. Send it back as `If-Match` to act only on the state you read.',
+    schema: { type: 'string' },
+  },
+};
+
 const Accepted = (message: string) =>
   ApiAcceptedResponse({
     type: ControlAcceptedResponseDto,
     example: { success: true, message, task_id: 'task-123' },
+    headers: {
+      ETag: {
+        description: 'The ETag of the state this action leads to',
+        schema: { type: 'string' },
+      },
+    },
   });
+
+/** A poller's conditional GET: 304 while the task's ETag is the one it has. */
+const IfNoneMatch = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-None-Match',
+      required: false,
+      schema: { type: 'string' },
+      description: 'An ETag read before: 304 with no body while it is still the current one',
+    }),
+    ApiResponse({
+      status: 304,
+      description: 'Unchanged since the ETag given in If-None-Match',
+      headers: ETAG_HEADER,
+    }),
+  );
+
+/** Optimistic concurrency on pause, resume and cancel. */
+const IfMatch = () =>
+  applyDecorators(
+    ApiHeader({
+      name: 'If-Match',
+      required: false,
+      schema: { type: 'string' },
+      description:
+        'An ETag from GET of the task or its control-state, or several separated by commas ' +
+        '(`*`: any). When none is the current one: 412 and nothing is sent to the task. Of two ' +
+        'requests with the same If-Match, at most one is accepted. A tag sent without its ' +
+        'quotes is taken as the tag.',
+    }),
+    ApiResponse({
+      status: 412,
+      description: 'If-Match names no current ETag of the task: nothing was sent',
+      type: TaskChangedResponseDto,
+      headers: ETAG_HEADER,
+    }),
+  );
+
+/** The 400s of pause, resume and cancel. */
+const BadControlRequest = (examples: Record<string, string> = {}) =>
+  ApiError(400, 'Bad input; the message names the problem', {
+    invalid_id: 'Invalid task ID format',
+    too_deep: 'Invalid request body: nested more than 64 levels deep',
+    reason: 'reason must be at most 1000 characters',
+    ...examples,
+  });
+
+/** Answers an accepted action with the ETag of the state it leads to. */
+function accepted(
+  res: Response,
+  outcome: ControlOutcome,
+  message: string,
+  taskId: string,
+): ControlAcceptedResponseDto {
+  res.setHeader('ETag', outcome.etag);
+  return { success: true, message, task_id: taskId };
+}
 
 const SUBMITTED_HEADERS = {
   'X-Workflow-ID': { description: 'The task ID', schema: { type: 'string' } },
@@ -216,8 +305,9 @@ export class TasksController {
   @ApiTaskIdParam()
   @ApiOkResponse({
     type: TaskStatusResponseDto,
-    headers: { 'X-Workflow-ID': SUBMITTED_HEADERS['X-Workflow-ID'] },
+    headers: { 'X-Workflow-ID': SUBMITTED_HEADERS['X-Workflow-ID'], ...ETAG_HEADER },
   })
+  @IfNoneMatch()
   @TaskNotFound()
   async status(
     @CurrentPrincipal() principal: Principal,
@@ -227,6 +317,7 @@ export class TasksController {
     const task = await this.tasks.get(principal, id);
     const webhookFailures = task.webhook ? await this.webhookFailures.of(id) : undefined;
     res.setHeader('X-Workflow-ID', task.taskId);
+    res.setHeader('ETag', taskEtag(task));
     return toTaskStatusResponse(task, webhookFailures);
   }
 
@@ -239,9 +330,30 @@ export class TasksController {
     description: 'An activity already running finishes first.',
   })
   @ApiTaskIdParam()
-  @ControlBody()
+  @ApiExtraModels(PauseRequestDto)
+  @ApiBody({
+    required: false,
+    schema: {
+      allOf: [{ $ref: getSchemaPath(PauseRequestDto) }],
+      // on_timeout only together with timeout_seconds.
+      anyOf: [{ not: { required: ['on_timeout'] } }, { required: ['timeout_seconds'] }],
+    },
+    examples: {
+      reason: { value: { reason: 'Waiting for legal review' } },
+      deadline: {
+        summary: 'Cancel the task unless resumed within an hour',
+        value: { reason: 'Waiting for legal review', timeout_seconds: 3600, on_timeout: 'cancel' },
+      },
+    },
+  })
+  @IfMatch()
   @Accepted('Pause signal sent')
   @TaskNotFound()
+  @BadControlRequest({
+    timeout: 'timeout_seconds must be an integer from 1 to 604800',
+    on_timeout: 'on_timeout must be one of resume, cancel, fail',
+    on_timeout_alone: 'on_timeout needs timeout_seconds',
+  })
   @ApiError(409, 'Failed precondition: the task is closed or already paused', {
     completed: 'cannot pause completed task',
     failed: 'cannot pause failed task',
@@ -252,10 +364,20 @@ export class TasksController {
   async pause(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
-    @Body() body: ControlRequestDto,
+    @Body() body: PauseRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ControlAcceptedResponseDto> {
-    await this.tasks.pause(principal, id, body.reason);
-    return { success: true, message: 'Pause signal sent', task_id: id };
+    if (body.on_timeout !== undefined && body.timeout_seconds === undefined) {
+      throw new InvalidInputError('on_timeout needs timeout_seconds');
+    }
+    const outcome = await this.tasks.pause(principal, id, {
+      reason: body.reason,
+      timeoutSeconds: body.timeout_seconds,
+      onTimeout: body.on_timeout,
+      ifMatch: parseIfMatch(ifMatch),
+    });
+    return accepted(res, outcome, 'Pause signal sent', id);
   }
 
   @Post(':id/resume')
@@ -268,6 +390,8 @@ export class TasksController {
   })
   @ApiTaskIdParam()
   @ControlBody()
+  @IfMatch()
+  @BadControlRequest()
   @Accepted('Resume signal sent')
   @TaskNotFound()
   @ApiError(409, 'Failed precondition: cannot resume task in invalid state', {
@@ -281,9 +405,14 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
     @Body() body: ControlRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ControlAcceptedResponseDto> {
-    await this.tasks.resume(principal, id, body.reason);
-    return { success: true, message: 'Resume signal sent', task_id: id };
+    const outcome = await this.tasks.resume(principal, id, {
+      reason: body.reason,
+      ifMatch: parseIfMatch(ifMatch),
+    });
+    return accepted(res, outcome, 'Resume signal sent', id);
   }
 
   @Post(':id/cancel')
@@ -292,6 +421,8 @@ export class TasksController {
   @ApiOperation({ operationId: 'cancelTask', summary: 'Cancel a task' })
   @ApiTaskIdParam()
   @ControlBody()
+  @IfMatch()
+  @BadControlRequest()
   @Accepted('Task cancelled successfully')
   @TaskNotFound()
   @ApiResponse({
@@ -303,27 +434,65 @@ export class TasksController {
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
     @Body() body: ControlRequestDto,
+    @Headers('if-match') ifMatch: string | undefined,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ControlAcceptedResponseDto> {
-    await this.tasks.cancel(principal, id, body.reason);
-    return { success: true, message: 'Task cancelled successfully', task_id: id };
+    const outcome = await this.tasks.cancel(principal, id, {
+      reason: body.reason,
+      ifMatch: parseIfMatch(ifMatch),
+    });
+    return accepted(res, outcome, 'Task cancelled successfully', id);
   }
 
   @Get(':id/control-state')
   @RequireScope('tasks:read')
   @ApiOperation({ operationId: 'getTaskControlState', summary: "A task's pause and cancel state" })
   @ApiTaskIdParam()
-  @ApiOkResponse({ type: ControlStateResponseDto })
+  @ApiOkResponse({ type: ControlStateResponseDto, headers: ETAG_HEADER })
+  @IfNoneMatch()
   @TaskNotFound()
   async controlState(
     @CurrentPrincipal() principal: Principal,
     @Param('id', TaskIdPipe) id: string,
+    @Res({ passthrough: true }) res: Response,
   ): Promise<ControlStateResponseDto> {
     const task = await this.tasks.get(principal, id);
+    res.setHeader('ETag', taskEtag(task));
     return {
       ...publicControlState(effectiveControl(task)),
       // Only tasks with approval gates have it, so other tasks' answers stay as they were.
       ...(task.approvals && { pending_approval: task.approvals.pending }),
     };
+  }
+
+  @Get(':id/actions')
+  @RequireScope('tasks:read')
+  @ApiOperation({
+    operationId: 'listTaskActions',
+    summary: "A task's audit trail: every accepted action, oldest first",
+    description:
+      'Submit, pause, resume, cancel (also as part of a batch) and pause deadlines that ' +
+      'passed, with who did it (principal and key name, `system` for deadlines), why, when, ' +
+      "and the request and trace it came with. Read from the task's workflow history, where " +
+      'each entry was written with the action itself: the cost of a page grows with the ' +
+      'history up to its last action (a handful of pages of history for most tasks).',
+  })
+  @ApiTaskIdParam()
+  @ApiOkResponse({ type: TaskActionsResponseDto })
+  @ApiError(400, 'A bad query parameter', {
+    invalid_id: 'Invalid task ID format',
+    limit: 'Invalid limit parameter',
+    offset: 'Invalid offset parameter',
+  })
+  @TaskNotFound()
+  async actions(
+    @CurrentPrincipal() principal: Principal,
+    @Param('id', TaskIdPipe) id: string,
+    @Query() query: ActionsQueryDto,
+  ): Promise<TaskActionsResponseDto> {
+    const { offset, limit } = query.window();
+    const actions = await this.tasks.actions(principal, id, offset, limit);
+    return { actions, count: actions.length };
   }
 
   /** Submits and sets the headers both submit routes answer with. */

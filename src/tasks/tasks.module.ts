@@ -10,9 +10,12 @@ import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
 import { WebhookFailures } from '../webhooks/webhook-failures';
 
+/**
+ * Reads and decisions on tasks, without HTTP: the API's controllers use them, and so do the
+ * workers' control activities (batches), so both decide by the same rules and ledger.
+ */
 @Module({
   imports: [TemporalModule],
-  controllers: [TasksController],
   providers: [
     {
       provide: DecisionLedger,
@@ -24,9 +27,15 @@ import { WebhookFailures } from '../webhooks/webhook-failures';
     TaskChanges,
     TaskReader,
     TasksService,
-    TaskListService,
-    WebhookFailures,
   ],
-  exports: [TasksService, TaskChanges, TaskReader, DecisionLedger],
+  exports: [TasksService, TaskChanges, TaskReader, DecisionLedger, TemporalModule],
+})
+export class TaskDecisionsModule {}
+
+@Module({
+  imports: [TaskDecisionsModule],
+  controllers: [TasksController],
+  providers: [TaskListService, WebhookFailures],
+  exports: [TaskDecisionsModule],
 })
 export class TasksModule {}

@@ -4,11 +4,14 @@ import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simu
 import type { Principal } from '../auth/principal';
 import { canonicalJson } from '../common/canonical-json';
 import { InvalidInputError } from '../common/domain-error';
+import { currentRequest } from '../common/request-context';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
+  ActionOrigin,
   CANCEL_SIGNAL,
   ControlRequest,
   ControlSignalName,
+  OnTimeout,
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
   TaskInput,
@@ -30,12 +33,15 @@ import {
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
+  TaskChangedError,
   TaskNotFoundError,
   TaskStateConflictError,
 } from './errors';
 import { TERMINAL_WORDS } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
+import type { TaskAction } from './task-action';
 import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
+import { EntityTagCondition, ifMatchHolds, taskEtag } from './task-etag';
 import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
 
@@ -98,6 +104,42 @@ const SIGNALS: Record<'pause' | 'resume', ControlSignalName> = {
   resume: RESUME_SIGNAL,
 };
 
+export type ControlAction = 'pause' | 'resume' | 'cancel';
+
+/** How a pause, resume or cancel is asked for. */
+export interface ControlOptions {
+  reason?: string;
+  /** `If-Match`: decide only while the task's ETag satisfies it. */
+  ifMatch?: EntityTagCondition;
+  /** Set when the action is one task of a batch (recorded with it). */
+  batchId?: string;
+}
+
+export interface PauseOptions extends ControlOptions {
+  /** A deadline: the pause ends by `onTimeout` this long after it is accepted. */
+  timeoutSeconds?: number;
+  onTimeout?: OnTimeout;
+}
+
+/** What a decision did. */
+export interface ControlOutcome {
+  /** The task's ETag in the state the decision leads to. */
+  etag: string;
+  /** False when nothing new was sent: a cancel of a task already being cancelled. */
+  sent: boolean;
+}
+
+/** Who made the current request, for the audit trail: key name, request id and trace id. */
+export function requestOrigin(principal: Principal, batchId?: string): ActionOrigin {
+  const request = currentRequest();
+  return {
+    key_name: principal.keyName,
+    request_id: request?.requestId ?? '',
+    trace_id: request?.trace.traceId ?? '',
+    ...(batchId !== undefined && { batch_id: batchId }),
+  };
+}
+
 /**
  * Task rules on top of the workflow gateway. Reads and decisions cost the same few Temporal
  * calls whatever a task's history holds (see TaskReader); each decision (check the state, then
@@ -158,7 +200,11 @@ export class TasksService {
       ...(webhook && { webhook }),
       ...(approval && { approval }),
     };
-    const started = await this.workflows.start(taskId, input, taskStartRecord(input, requestHash));
+    const started = await this.workflows.start(
+      taskId,
+      input,
+      taskStartRecord(input, requestHash, requestOrigin(principal)),
+    );
     if (started) {
       // Temporal's start time, as GET, the list and an idempotent replay answer it: the start
       // call does not return it, so one describe call asks.
@@ -173,38 +219,74 @@ export class TasksService {
     return { taskId, sessionId: existing.sessionId, createdAt: existing.createdAt };
   }
 
-  async pause(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    await this.signal(principal, taskId, 'pause', reason);
+  async pause(
+    principal: Principal,
+    taskId: string,
+    options: PauseOptions = {},
+  ): Promise<ControlOutcome> {
+    const outcome = await this.signal(principal, taskId, 'pause', options);
     this.changes.notify(taskId);
+    return outcome;
   }
 
-  async resume(principal: Principal, taskId: string, reason = ''): Promise<void> {
-    await this.signal(principal, taskId, 'resume', reason);
+  async resume(
+    principal: Principal,
+    taskId: string,
+    options: ControlOptions = {},
+  ): Promise<ControlOutcome> {
+    const outcome = await this.signal(principal, taskId, 'resume', options);
     this.changes.notify(taskId);
+    return outcome;
   }
 
   /** Accepted again while the task is still closing; a closed task is a 409. */
-  async cancel(principal: Principal, taskId: string, reason = ''): Promise<void> {
+  async cancel(
+    principal: Principal,
+    taskId: string,
+    options: ControlOptions = {},
+  ): Promise<ControlOutcome> {
     const refuse = (task: TaskSnapshot): void => {
       if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
     };
-    await this.ledger.exclusive(taskId, async (recent) => {
-      const task = await this.reader.forDecision(principal, taskId, recent);
-      refuse(task);
-      if (task.control.is_cancelled) {
-        // Still closing: ask Temporal again, which changes nothing if it was asked before.
+    const outcome = await this.ledger.exclusive(
+      taskId,
+      async (recent): Promise<[ControlOutcome, RecentDecision?]> => {
+        const task = await this.reader.forDecision(principal, taskId, recent);
+        checkIfMatch(task, options.ifMatch);
+        refuse(task);
+        if (task.control.is_cancelled) {
+          // Still closing: ask Temporal again, which changes nothing if it was asked before.
+          await this.unlessClosed(principal, taskId, refuse, () =>
+            this.workflows.cancel(taskId, undefined),
+          );
+          return [{ etag: taskEtag(task), sent: false }];
+        }
+        const request = this.controlRequest(principal, options);
         await this.unlessClosed(principal, taskId, refuse, () =>
-          this.workflows.cancel(taskId, undefined),
+          this.workflows.cancel(taskId, request),
         );
-        return [undefined];
-      }
-      const request = this.controlRequest(principal, reason);
-      await this.unlessClosed(principal, taskId, refuse, () =>
-        this.workflows.cancel(taskId, request),
-      );
-      return [undefined, decided(task, CANCEL_SIGNAL, request)];
-    });
+        return decision(task, CANCEL_SIGNAL, request);
+      },
+    );
     this.changes.notify(taskId);
+    return outcome;
+  }
+
+  /** Pause, resume or cancel, as a batch applies them (no deadline, no If-Match). */
+  control(
+    principal: Principal,
+    taskId: string,
+    action: ControlAction,
+    options: ControlOptions,
+  ): Promise<ControlOutcome> {
+    switch (action) {
+      case 'pause':
+        return this.pause(principal, taskId, options);
+      case 'resume':
+        return this.resume(principal, taskId, options);
+      case 'cancel':
+        return this.cancel(principal, taskId, options);
+    }
   }
 
   /**
@@ -237,25 +319,38 @@ export class TasksService {
     principal: Principal,
     taskId: string,
     action: 'pause' | 'resume',
-    reason: string,
-  ): Promise<void> {
+    options: PauseOptions,
+  ): Promise<ControlOutcome> {
     const refuse = (task: TaskSnapshot): void => {
       const message = REFUSALS[action](task);
       if (message) throw new TaskStateConflictError(message);
     };
     return this.ledger.exclusive(taskId, async (recent) => {
       const task = await this.reader.forDecision(principal, taskId, recent);
+      // Inside the exclusive section: of two requests with the same If-Match, across every
+      // instance sharing the ledger, the second sees the first one's state and its new tag.
+      checkIfMatch(task, options.ifMatch);
       refuse(task);
-      const request = this.controlRequest(principal, reason);
+      const request = this.controlRequest(principal, options);
+      if (action === 'pause' && options.timeoutSeconds !== undefined) {
+        request.timeout_seconds = options.timeoutSeconds;
+        request.on_timeout = options.onTimeout ?? 'resume';
+      }
       await this.unlessClosed(principal, taskId, refuse, () =>
         this.workflows.signal(taskId, SIGNALS[action], request),
       );
-      return [undefined, decided(task, SIGNALS[action], request)];
+      return decision(task, SIGNALS[action], request);
     });
   }
 
-  private controlRequest(principal: Principal, reason: string): ControlRequest {
-    return { reason, requested_by: principal.userId, requested_at: new Date().toISOString() };
+  /** The signal's payload: who, why, and the request it came with (the audit trail). */
+  private controlRequest(principal: Principal, options: ControlOptions): ControlRequest {
+    return {
+      reason: options.reason ?? '',
+      requested_by: principal.userId,
+      requested_at: new Date().toISOString(),
+      ...requestOrigin(principal, options.batchId),
+    };
   }
 
   /**
@@ -298,20 +393,53 @@ export class TasksService {
     }
     return events.slice(offset, offset + limit);
   }
+
+  /**
+   * The task's accepted actions (its audit trail), oldest first, from `offset` on, at most
+   * `limit`. They are read from the history itself, from its start only as far as those
+   * actions reach: the cost is the history up to the last action returned.
+   */
+  async actions(
+    principal: Principal,
+    taskId: string,
+    offset: number,
+    limit: number,
+  ): Promise<TaskAction[]> {
+    const { runId } = await this.reader.current(principal, taskId);
+    const fold = new TaskHistoryFold(taskId, runId);
+    const actions: TaskAction[] = [];
+    fold.onAction = (action) => actions.push(action);
+    for await (const page of this.workflows.pages(taskId, runId)) {
+      for (const event of page) fold.apply(event);
+      if (actions.length >= offset + limit) break;
+    }
+    return actions.slice(offset, offset + limit);
+  }
 }
 
-/** The decision to record once a signal is sent: the state it leads to. */
-export function decided(
+/** `If-Match` that names no current tag of the task: nothing may be sent. */
+function checkIfMatch(task: TaskSnapshot, condition: EntityTagCondition | undefined): void {
+  if (condition === undefined) return;
+  const etag = taskEtag(task);
+  if (!ifMatchHolds(condition, etag)) throw new TaskChangedError(etag);
+}
+
+/** A decision once its signal is sent: what it answers, and the state to record. */
+function decision(
   task: TaskSnapshot,
   signal: ControlSignalName,
   request: ControlRequest,
-): RecentDecision {
+): [ControlOutcome, RecentDecision] {
   const decidedAt = request.requested_at!;
-  return {
-    runId: task.runId,
-    control: applyControlSignal(task.control, signal, request, new Date(decidedAt)),
-    decidedAt,
-    // Carried along: a later decision must not hide an earlier one on an approval.
-    ...(task.approvals && { approvals: task.approvals }),
-  };
+  const control = applyControlSignal(task.control, signal, request, new Date(decidedAt));
+  return [
+    { etag: taskEtag({ ...task, control }), sent: true },
+    {
+      runId: task.runId,
+      control,
+      decidedAt,
+      // Carried along: a later decision must not hide an earlier one on an approval.
+      ...(task.approvals && { approvals: task.approvals }),
+    },
+  ];
 }

@@ -1,4 +1,5 @@
 import {
+  BeforeApplicationShutdown,
   Inject,
   Injectable,
   Logger,
@@ -11,10 +12,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { activityTraceInterceptor } from '../activities/activity-trace';
 import { TaskExecutor, createTaskActivities } from '../activities/contract';
+import { TaskControlActivities } from '../activities/control.activities';
 import { describeError } from '../common/error-chain';
-import type { ControlActivities } from '../activities/control-contract';
 import { AppConfig } from '../config/app-config';
-import { TaskWorkflowGateway } from './task-workflow.gateway';
 import { WebhookDeliveries } from '../webhooks/webhook-deliveries';
 import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { SharedRedis } from '../redis/shared-redis';
@@ -66,9 +66,11 @@ function workflowSource(): Pick<
   };
 }
 
-/** Runs the task workflow and its activities on the configured task queue. */
+/** Runs the task and batch workflows and their activities on the configured task queue. */
 @Injectable()
-export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown {
+export class TaskWorker
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private readonly logger = new Logger(TaskWorker.name);
   private connection?: NativeConnection;
   private worker?: Worker;
@@ -81,16 +83,9 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly config: AppConfig,
     @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
     private readonly redis: SharedRedis,
+    private readonly control: TaskControlActivities,
     private readonly webhooks: WebhookDeliveries,
-    private readonly workflows: TaskWorkflowGateway,
   ) {}
-
-  /** What a workflow asks Temporal through its worker (a workflow cannot cancel itself). */
-  private controlActivities(): ControlActivities {
-    return {
-      requestTaskCancellation: (taskId) => this.workflows.cancel(taskId, undefined),
-    };
-  }
 
   /**
    * Change notices from the workflow (see TaskNoticeSinks), published to Redis when the worker
@@ -142,7 +137,7 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
       namespace,
       taskQueue,
       ...workflowSource(),
-      activities: { ...createTaskActivities(this.executor), ...this.controlActivities() },
+      activities: { ...createTaskActivities(this.executor), ...this.control.activities() },
       maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
       // On shutdown, running steps get this long to finish; then they are cancelled and
@@ -219,12 +214,19 @@ export class TaskWorker implements OnApplicationBootstrap, OnApplicationShutdown
     }
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Before anything closes: activities being drained may still use the Temporal client and
+   * Redis of the control activities, which close in their own modules' shutdown.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
     if (this.webhookWorker?.getState() === 'RUNNING') this.webhookWorker.shutdown();
     this.webhooks.stop();
     await this.running;
+  }
+
+  async onApplicationShutdown(): Promise<void> {
     await this.connection?.close();
   }
 }

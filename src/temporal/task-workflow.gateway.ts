@@ -16,6 +16,7 @@ import {
   TASK_WORKFLOW_TYPE,
   TaskInput,
 } from '../workflows/contract';
+import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../workflows/batch-contract';
 import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
 import { SearchAttributes, whileSearchAttributesPropagate } from './search-attributes';
@@ -303,6 +304,60 @@ export class TaskWorkflowGateway {
     const handle = this.client.workflow.getHandle(workflowId);
     if (request) await this.call(() => handle.signal(CANCEL_SIGNAL, request));
     await this.call(() => handle.cancel());
+  }
+
+  /** How many executions match a visibility query: one call. */
+  async count(query: string): Promise<number> {
+    const response = await this.call(() =>
+      this.client.workflowService.countWorkflowExecutions({
+        namespace: this.config.temporal.namespace,
+        query,
+      }),
+    );
+    return Number(response.count ?? 0);
+  }
+
+  /**
+   * The IDs of the executions matching a visibility query, at most `max` of them (pages of a
+   * thousand; nothing else of each execution is decoded).
+   */
+  async workflowIds(query: string, max: number): Promise<string[]> {
+    const ids: string[] = [];
+    let nextPageToken: Uint8Array | undefined;
+    do {
+      const page = await this.call(() =>
+        this.client.workflowService.listWorkflowExecutions({
+          namespace: this.config.temporal.namespace,
+          query,
+          pageSize: Math.min(1000, max - ids.length + 1),
+          nextPageToken,
+        }),
+      );
+      for (const execution of page.executions ?? []) {
+        ids.push(execution.execution?.workflowId ?? '');
+      }
+      nextPageToken = page.nextPageToken?.length ? page.nextPageToken : undefined;
+    } while (nextPageToken && ids.length < max);
+    return ids.slice(0, max);
+  }
+
+  /** Starts a batch workflow; its ID is new, so it cannot exist yet. */
+  async startBatch(
+    batchId: string,
+    input: BatchInput,
+    record: { memo: Record<string, unknown>; searchAttributes: SearchAttributePair[] },
+  ): Promise<void> {
+    await this.call(() => this.searchAttributes.ensureReady());
+    await this.call(() =>
+      this.client.workflow.start(BATCH_WORKFLOW_TYPE, {
+        workflowId: batchId,
+        taskQueue: this.config.temporal.taskQueue,
+        args: [input],
+        memo: record.memo,
+        typedSearchAttributes: record.searchAttributes,
+        workflowIdReusePolicy: 'REJECT_DUPLICATE',
+      }),
+    );
   }
 
   private async call<T>(fn: () => Promise<T>, deadline = Date.now() + CALL_TIMEOUT_MS): Promise<T> {

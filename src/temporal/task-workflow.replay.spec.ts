@@ -5,9 +5,10 @@ import { WORKFLOW_INTERCEPTOR_MODULES } from './task-worker';
 
 /**
  * Histories recorded from real runs of earlier versions of the task workflow (pause, resume,
- * cancel while paused, a failed step). Running workflows replay on the newest code after a
- * deploy, so the code must make the same decisions on each of them: a failure here means a
- * change needs `patched()` or a new workflow type.
+ * cancel while paused, a failed step, pause deadlines) and of the batch workflow. Running
+ * workflows replay on the newest code after a deploy, so the code must make the same decisions
+ * on each of them: a failure here means a change needs `patched()` or a new workflow type.
+ * test/fixtures/record-histories.ts records the paths a change adds.
  */
 const HISTORIES = join(__dirname, '..', '..', 'test', 'fixtures', 'histories');
 

@@ -3,6 +3,7 @@
  * and the approvals as the control record keeps them. Bundled into the workflow sandbox: no
  * Node built-ins, no NestJS.
  */
+import { type ActionOrigin, toActionOrigin } from './contract';
 
 export const APPROVAL_TIMEOUT_POLICIES = ['reject', 'approve'] as const;
 export type ApprovalTimeoutPolicy = (typeof APPROVAL_TIMEOUT_POLICIES)[number];
@@ -108,8 +109,11 @@ export function toPendingApproval(value: unknown): PendingApproval | null {
   };
 }
 
-/** A decision as the signal carries it. `requested_by` names the principal, never a key. */
-export interface ApprovalDecisionRequest {
+/**
+ * A decision as the signal carries it. `requested_by` names the principal, never a key; the
+ * origin (key name, request and trace) is the audit trail's.
+ */
+export interface ApprovalDecisionRequest extends ActionOrigin {
   approval_id: string;
   approved: boolean;
   feedback: string;
@@ -129,6 +133,7 @@ export function toApprovalDecision(value: unknown): ApprovalDecisionRequest | un
     feedback: str(v.feedback),
     requested_by: str(v.requested_by),
     ...(typeof v.requested_at === 'string' && { requested_at: v.requested_at }),
+    ...toActionOrigin(v),
   };
 }
 

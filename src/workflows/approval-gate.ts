@@ -16,11 +16,8 @@ export interface ApprovalGateHooks {
   changed(at: Date): void;
   /** Whether the task is cancelled: nothing is waited for then. */
   cancelled(): boolean;
-  /**
-   * A request expired with `on_timeout: reject`: the task ends CANCELLED by `system`. Resolves
-   * once the cancellation is on its way.
-   */
-  expiredRejected(at: Date): Promise<void>;
+  /** A request expired with `on_timeout: reject`: the task ends CANCELLED by `system`. */
+  expiredRejected(at: Date): void;
 }
 
 /**
@@ -71,6 +68,6 @@ export class ApprovalGate {
       this.hooks.changed(at);
       return;
     }
-    await this.hooks.expiredRejected(at);
+    this.hooks.expiredRejected(at);
   }
 }

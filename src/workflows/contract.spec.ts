@@ -3,6 +3,7 @@ import {
   PAUSE_SIGNAL,
   RESUME_SIGNAL,
   applyControlSignal,
+  applyPauseTimeout,
   initialControlState,
   requestTime,
   toControlRecord,
@@ -68,6 +69,77 @@ describe('applyControlSignal', () => {
   });
 });
 
+describe('pause deadlines', () => {
+  const pausedWith = (on_timeout?: 'resume' | 'cancel' | 'fail') =>
+    applyControlSignal(
+      initialControlState(),
+      PAUSE_SIGNAL,
+      { ...alice, timeout_seconds: 90, ...(on_timeout && { on_timeout }) },
+      at,
+    );
+
+  it('sets the deadline from the time the pause was accepted, resume by default', () => {
+    expect(pausedWith()).toMatchObject({
+      is_paused: true,
+      paused_at: '2026-01-02T03:04:05.678Z',
+      pause_deadline: '2026-01-02T03:05:35.678Z',
+      on_timeout: 'resume',
+      version: 1,
+    });
+    expect(applyControlSignal(initialControlState(), PAUSE_SIGNAL, alice, at)).toMatchObject({
+      pause_deadline: '',
+      on_timeout: '',
+    });
+  });
+
+  it('is cleared by a resume or a cancel before it', () => {
+    expect(applyControlSignal(pausedWith('cancel'), RESUME_SIGNAL, alice, at)).toEqual({
+      ...initialControlState(),
+      version: 2,
+    });
+    expect(applyControlSignal(pausedWith('cancel'), CANCEL_SIGNAL, alice, at)).toMatchObject({
+      is_cancelled: true,
+      pause_deadline: '',
+      on_timeout: '',
+      was_paused: true,
+    });
+  });
+
+  it('applies its policy as a change of its own, marked as the deadline', () => {
+    expect(applyPauseTimeout(pausedWith('resume'))).toEqual({
+      ...initialControlState(),
+      version: 2,
+      timed_out: 'resume',
+    });
+    expect(applyPauseTimeout(pausedWith('fail'))).toEqual({
+      ...initialControlState(),
+      version: 2,
+      timed_out: 'fail',
+    });
+    expect(applyPauseTimeout(pausedWith('cancel'))).toEqual({
+      ...initialControlState(),
+      is_cancelled: true,
+      cancel_reason: 'pause timed out',
+      cancelled_by: 'system',
+      version: 2,
+      was_paused: true,
+      timed_out: 'cancel',
+    });
+  });
+
+  it('changes nothing once the pause is gone or had no deadline, and the next pause clears the mark', () => {
+    const plain = applyControlSignal(initialControlState(), PAUSE_SIGNAL, alice, at);
+    expect(applyPauseTimeout(plain)).toBe(plain);
+    const running = initialControlState();
+    expect(applyPauseTimeout(running)).toBe(running);
+    const resumed = applyPauseTimeout(pausedWith('resume'));
+    expect(applyPauseTimeout(resumed)).toBe(resumed);
+    const again = applyControlSignal(resumed, PAUSE_SIGNAL, alice, at);
+    expect(again.timed_out).toBeUndefined();
+    expect(toControlRecord(JSON.parse(JSON.stringify(resumed)))).toEqual(resumed);
+  });
+});
+
 describe('requestTime', () => {
   it("takes the request's own time when well-formed, the fallback otherwise", () => {
     const fallback = new Date('2026-05-06T07:08:09.000Z');
@@ -94,5 +166,20 @@ describe('toControlRequest', () => {
     });
     expect(toControlRequest({ reason: 5 })).toEqual({ reason: '', requested_by: '' });
     expect(toControlRequest(null)).toEqual({ reason: '', requested_by: '' });
+  });
+
+  it('keeps who asked (key, request, trace, batch) and a well-formed deadline only', () => {
+    const origin = { key_name: 'k', request_id: 'r', trace_id: 't', batch_id: 'b' };
+    expect(
+      toControlRequest({ ...alice, ...origin, timeout_seconds: 60, on_timeout: 'fail' }),
+    ).toEqual({ ...alice, ...origin, timeout_seconds: 60, on_timeout: 'fail' });
+    for (const timeout_seconds of [0, 1.5, '60', 604_801]) {
+      expect(toControlRequest({ ...alice, timeout_seconds, on_timeout: 'fail' })).toEqual(alice);
+    }
+    expect(toControlRequest({ ...alice, timeout_seconds: 5, on_timeout: 'later' })).toEqual({
+      ...alice,
+      timeout_seconds: 5,
+    });
+    expect(toControlRequest({ ...alice, key_name: 7 })).toEqual(alice);
   });
 });

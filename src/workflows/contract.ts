@@ -31,16 +31,46 @@ export interface TaskInput {
   approval?: ApprovalSpec;
 }
 
+/** What a pause deadline does when it passes while the task is still paused. */
+export const ON_TIMEOUT_POLICIES = ['resume', 'cancel', 'fail'] as const;
+export type OnTimeout = (typeof ON_TIMEOUT_POLICIES)[number];
+
+/** The longest pause deadline: a week. */
+export const MAX_PAUSE_TIMEOUT_SECONDS = 604_800;
+
+/** Who acts when the workflow acts by itself (a pause deadline), and why. */
+export const SYSTEM_ACTOR = 'system';
+export const PAUSE_TIMED_OUT = 'pause timed out';
+
+/**
+ * Who asked for an action and under which request, recorded in the task's history with the
+ * action itself (the audit trail). Absent fields read as "".
+ */
+export interface ActionOrigin {
+  /** The name of the API key used; never the key. */
+  key_name?: string;
+  /** The `X-Request-ID` of the request. */
+  request_id?: string;
+  /** The W3C trace id the request ran under. */
+  trace_id?: string;
+  /** Set when the action was one task of a batch. */
+  batch_id?: string;
+}
+
 /**
  * Payload of every control signal. `requested_by` names a principal, never a key.
  * `requested_at` (RFC 3339) is when the API accepted the request: the workflow, the API's reads
- * and its record of recent decisions all take `paused_at` from it, so they agree to the
- * millisecond. Senders that leave it out get the time the signal was recorded or applied.
+ * and its record of recent decisions all take `paused_at` (and a pause deadline) from it, so
+ * they agree to the millisecond. Senders that leave it out get the time the signal was recorded
+ * or applied. A pause may carry a deadline: `timeout_seconds` after `requested_at`.
  */
-export interface ControlRequest {
+export interface ControlRequest extends ActionOrigin {
   reason: string;
   requested_by: string;
   requested_at?: string;
+  timeout_seconds?: number;
+  /** With `timeout_seconds` only; `resume` when left out. */
+  on_timeout?: OnTimeout;
 }
 
 export const PAUSE_SIGNAL = 'pause_v1';
@@ -57,6 +87,10 @@ export interface ControlState {
   paused_by: string;
   cancel_reason: string;
   cancelled_by: string;
+  /** RFC 3339: when a pause with a deadline ends by its policy; "" without one. */
+  pause_deadline: string;
+  /** What the deadline does; "" without one. */
+  on_timeout: OnTimeout | '';
 }
 
 /**
@@ -64,10 +98,18 @@ export interface ControlState {
  * the public fields plus bookkeeping that lets a reader start from any recorded point.
  */
 export interface ControlRecord extends ControlState {
-  /** Effective transitions so far: one more for every signal that changed the state. */
+  /**
+   * Effective transitions so far: one more for every signal that changed the state, and for
+   * every change the workflow made by itself (a pause deadline).
+   */
   version: number;
   /** Set on cancel: whether the task was paused at that moment. */
   was_paused: boolean;
+  /**
+   * Set by the transition a pause deadline made (to the policy it applied), cleared by the next
+   * one: a record whose version moved past every signal and carries this was the workflow's own.
+   */
+  timed_out?: OnTimeout;
 }
 
 export const controlStateQuery = defineQuery<ControlState>('control_state_v1');
@@ -105,6 +147,8 @@ export const MEMO_WEBHOOK = 'webhook';
 export const MEMO_APPROVALS = 'approvals';
 /** The task's approval gates (ApprovalSpec), when it has any. */
 export const MEMO_APPROVAL = 'approval';
+/** Who submitted the task: key name, request id, trace id (an ActionOrigin). */
+export const MEMO_SUBMITTED = 'submitted';
 /**
  * Memo keys the workflow keeps up to date with `upsertMemo`, readable without a worker. Every
  * upsert writes all three, so any one of them in history tells the whole state at that point.
@@ -136,7 +180,7 @@ export const SEARCH_ATTRIBUTES = [TENANT_ID_ATTRIBUTE, SESSION_ID_ATTRIBUTE, TAS
  * Memo and search attributes a task's workflow starts with: what the API, or any other client
  * of this contract, records so tasks can be found, listed and owned.
  */
-export function taskStartRecord(task: TaskInput, requestHash: string) {
+export function taskStartRecord(task: TaskInput, requestHash: string, origin?: ActionOrigin) {
   return {
     memo: {
       [MEMO_TENANT_ID]: task.tenant_id,
@@ -146,6 +190,7 @@ export function taskStartRecord(task: TaskInput, requestHash: string) {
       [MEMO_MODE]: task.mode,
       [MEMO_CONTEXT]: task.context,
       [MEMO_REQUEST_HASH]: requestHash,
+      ...(origin && { [MEMO_SUBMITTED]: origin }),
       ...(task.webhook && { [MEMO_WEBHOOK]: task.webhook }),
       ...(task.approval && { [MEMO_APPROVAL]: task.approval }),
     },
@@ -176,6 +221,8 @@ export const initialControlState = (): ControlRecord => ({
   paused_by: '',
   cancel_reason: '',
   cancelled_by: '',
+  pause_deadline: '',
+  on_timeout: '',
   version: 0,
   was_paused: false,
 });
@@ -189,7 +236,12 @@ export const publicControlState = (record: ControlState): ControlState => ({
   paused_by: record.paused_by,
   cancel_reason: record.cancel_reason,
   cancelled_by: record.cancelled_by,
+  pause_deadline: record.pause_deadline,
+  on_timeout: record.on_timeout,
 });
+
+const isOnTimeout = (value: unknown): value is OnTimeout =>
+  (ON_TIMEOUT_POLICIES as readonly unknown[]).includes(value);
 
 /**
  * A control record read back from a memo, or undefined when it is not one: tasks started before
@@ -199,12 +251,17 @@ export function toControlRecord(value: unknown): ControlRecord | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Partial<ControlRecord>;
   if (typeof v.version !== 'number') return undefined;
-  return {
+  const record: ControlRecord = {
     ...initialControlState(),
     ...publicControlState({ ...initialControlState(), ...v }),
+    // Records of tasks from before deadlines have none.
+    pause_deadline: typeof v.pause_deadline === 'string' ? v.pause_deadline : '',
+    on_timeout: isOnTimeout(v.on_timeout) ? v.on_timeout : '',
     version: v.version,
     was_paused: v.was_paused === true,
   };
+  if (isOnTimeout(v.timed_out)) record.timed_out = v.timed_out;
+  return record;
 }
 
 /** When a request was made: its own `requested_at` when well-formed, `fallback` otherwise. */
@@ -227,45 +284,117 @@ export function applyControlSignal(
   if (state.is_cancelled) return state;
   const version = state.version + 1;
   switch (signal) {
-    case PAUSE_SIGNAL:
+    case PAUSE_SIGNAL: {
       if (state.is_paused) return state;
+      const deadline = pauseDeadline(request, at);
       return {
-        ...state,
+        ...unpaused(state),
         is_paused: true,
         paused_at: at.toISOString(),
         pause_reason: request.reason,
         paused_by: request.requested_by,
+        pause_deadline: deadline?.at.toISOString() ?? '',
+        on_timeout: deadline?.onTimeout ?? '',
         version,
       };
+    }
     case RESUME_SIGNAL:
       if (!state.is_paused) return state;
-      return {
-        ...state,
-        is_paused: false,
-        paused_at: '',
-        pause_reason: '',
-        paused_by: '',
-        version,
-      };
+      return { ...unpaused(state), version };
     case CANCEL_SIGNAL:
+      return cancelled(state, request.reason, request.requested_by, version);
+  }
+}
+
+/**
+ * The one rule for a pause deadline that passed: the change the workflow makes by itself when
+ * the task is still paused by the pause that set it. Unchanged otherwise.
+ */
+export function applyPauseTimeout(state: ControlRecord): ControlRecord {
+  if (state.is_cancelled || !state.is_paused || !state.on_timeout) return state;
+  const version = state.version + 1;
+  switch (state.on_timeout) {
+    case 'resume':
+    case 'fail':
+      return { ...unpaused(state), version, timed_out: state.on_timeout };
+    case 'cancel':
       return {
-        ...initialControlState(),
-        is_cancelled: true,
-        cancel_reason: request.reason,
-        cancelled_by: request.requested_by,
-        version,
-        was_paused: state.is_paused,
+        ...cancelled(state, PAUSE_TIMED_OUT, SYSTEM_ACTOR, version),
+        timed_out: 'cancel',
       };
   }
+}
+
+/** The state without a pause (nor the mark of the last deadline). */
+function unpaused(state: ControlRecord): ControlRecord {
+  const next: ControlRecord = {
+    ...state,
+    is_paused: false,
+    paused_at: '',
+    pause_reason: '',
+    paused_by: '',
+    pause_deadline: '',
+    on_timeout: '',
+  };
+  delete next.timed_out;
+  return next;
+}
+
+function cancelled(
+  state: ControlRecord,
+  reason: string,
+  by: string,
+  version: number,
+): ControlRecord {
+  return {
+    ...initialControlState(),
+    is_cancelled: true,
+    cancel_reason: reason,
+    cancelled_by: by,
+    version,
+    was_paused: state.is_paused,
+  };
+}
+
+/** A pause's deadline, when its request sets one. */
+export function pauseDeadline(
+  request: ControlRequest,
+  at: Date,
+): { at: Date; onTimeout: OnTimeout } | undefined {
+  const seconds = request.timeout_seconds;
+  if (seconds === undefined) return undefined;
+  return { at: new Date(at.getTime() + seconds * 1000), onTimeout: request.on_timeout ?? 'resume' };
+}
+
+const isTimeoutSeconds = (value: unknown): value is number =>
+  typeof value === 'number' &&
+  Number.isInteger(value) &&
+  value >= 1 &&
+  value <= MAX_PAUSE_TIMEOUT_SECONDS;
+
+/** The origin fields of a payload or memo: strings only, absent otherwise. */
+export function toActionOrigin(value: unknown): ActionOrigin {
+  const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const origin: ActionOrigin = {};
+  for (const key of ['key_name', 'request_id', 'trace_id', 'batch_id'] as const) {
+    if (typeof v[key] === 'string') origin[key] = v[key];
+  }
+  return origin;
 }
 
 /** Accepts only well-formed signal payloads; anything else counts as an empty request. */
 export function toControlRequest(value: unknown): ControlRequest {
   const v = (typeof value === 'object' && value !== null ? value : {}) as Record<string, unknown>;
+  const deadline = isTimeoutSeconds(v.timeout_seconds) ? v.timeout_seconds : undefined;
   return {
     reason: typeof v.reason === 'string' ? v.reason : '',
     requested_by: typeof v.requested_by === 'string' ? v.requested_by : '',
     ...(typeof v.requested_at === 'string' && { requested_at: v.requested_at }),
+    ...toActionOrigin(v),
+    ...(deadline !== undefined && {
+      timeout_seconds: deadline,
+      ...(isOnTimeout(v.on_timeout) && { on_timeout: v.on_timeout }),
+    }),
   };
 }
 

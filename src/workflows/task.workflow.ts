@@ -3,7 +3,6 @@ import {
   ApplicationFailure,
   CancellationScope,
   ParentClosePolicy,
-  condition,
   isCancellation,
   proxyActivities,
   setDefaultSignalHandler,
@@ -24,10 +23,6 @@ import {
 import { ApprovalGate } from './approval-gate';
 import {
   ACTIVITY_RESULT_VERSION,
-  CANCEL_SIGNAL,
-  ControlRecord,
-  ControlRequest,
-  ControlSignalName,
   MEMO_APPROVALS,
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
@@ -37,12 +32,11 @@ import {
   ModelUsageRecord,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
+  SYSTEM_ACTOR,
   TaskProgress,
   addModelReport,
-  applyControlSignal,
   checkpointBeforeStep,
   controlStateQuery,
-  initialControlState,
   isControlSignalName,
   publicControlState,
   requestTime,
@@ -57,6 +51,7 @@ import {
   WebhookSpec,
   webhookWorkflowId,
 } from './webhook-contract';
+import { ControlGate } from './control-gate';
 
 const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
   // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
@@ -72,7 +67,7 @@ const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>(
 
 const { requestTaskCancellation } = proxyActivities<ControlActivities>({
   startToCloseTimeout: '1 minute',
-  // Until Temporal takes the request: a task whose approval expired rejected must end cancelled.
+  // Until Temporal takes the request: a task whose deadline cancels it must end cancelled.
   retry: { maximumInterval: '1 minute' },
 });
 
@@ -103,7 +98,6 @@ function startWebhookDeliveries(webhook: WebhookSpec): Promise<void> {
  * there, so no finished step runs again.
  */
 export async function taskWorkflow(task: TaskInput): Promise<string> {
-  let control: ControlRecord = initialControlState();
   let progress: TaskProgress = {
     checkpoint: '',
     steps_done: 0,
@@ -127,7 +121,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   // Each change writes the whole state, so a reader can start from any upsert in the history.
   const record = (at: Date): void =>
     upsertMemo({
-      [MEMO_CONTROL]: control,
+      [MEMO_CONTROL]: gate.control,
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
       ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
@@ -137,26 +131,25 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     progress = { ...progress, ...change };
     record(new Date());
   };
-  /** Applies a control change by the contract's rule; true when it changed anything. */
-  const applyControl = (name: ControlSignalName, request: ControlRequest, at: Date): boolean => {
-    const next = applyControlSignal(control, name, request, at);
-    if (next === control) return false;
-    if (next.is_paused !== control.is_paused) recordListedStatus(next.is_paused);
-    control = next;
-    return true;
-  };
+
+  // The phases run in a scope of their own, so a pause deadline that fails the task can stop
+  // the step in progress.
+  const work = new CancellationScope();
+  const gate = new ControlGate({
+    changed: (before, after, at) => {
+      if (after.is_paused !== before.is_paused) recordListedStatus(after.is_paused);
+      record(at);
+    },
+    requestCancellation: () =>
+      CancellationScope.nonCancellable(() => requestTaskCancellation(workflowInfo().workflowId)),
+    interrupt: () => work.cancel(),
+  });
   const approvalGate = new ApprovalGate(workflowInfo().workflowId, task.approval, {
     changed: (at) => record(at),
-    cancelled: () => control.is_cancelled,
-    expiredRejected: async (at) => {
-      // The workflow's own cancellation, by `system`, recorded with the expiry.
-      applyControl(CANCEL_SIGNAL, { reason: APPROVAL_TIMED_OUT, requested_by: 'system' }, at);
-      record(at);
-      // Only a cancellation request ends a workflow CANCELLED, and a workflow cannot request
-      // its own: an activity asks Temporal.
-      await CancellationScope.nonCancellable(() =>
-        requestTaskCancellation(workflowInfo().workflowId),
-      );
+    cancelled: () => gate.control.is_cancelled,
+    // The workflow's own cancellation, by `system`; it asks Temporal for it itself.
+    expiredRejected: (at) => {
+      if (!gate.cancel(APPROVAL_TIMED_OUT, SYSTEM_ACTOR, at, true)) record(at);
     },
   });
   // One handler for every control signal, in the order Temporal recorded them. Separate
@@ -166,9 +159,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   // come the same way, ordered with them.
   setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
     if (isControlSignalName(name)) {
-      const request = toControlRequest(args[0]);
-      const at = requestTime(request, new Date());
-      if (applyControl(name, request, at)) record(at);
+      gate.signal(name, toControlRequest(args[0]));
       return;
     }
     if (name === APPROVAL_SIGNAL && approvalGate.active) {
@@ -179,61 +170,61 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
         new Date(),
       );
       if (!approvalGate.decide(decision, at)) return;
-      if (!decision.approved) {
-        // A rejection cancels the task; the API requests the cancellation that ends it.
-        const reason = rejectedReason(decision.feedback);
-        applyControl(CANCEL_SIGNAL, { reason, requested_by: decision.requested_by }, at);
+      // A rejection cancels the task (recorded with the decision); the API requests the
+      // cancellation that ends it.
+      const by = decision.requested_by;
+      if (decision.approved || !gate.cancel(rejectedReason(decision.feedback), by, at, false)) {
+        record(at);
       }
-      record(at);
     }
   });
-  setHandler(controlStateQuery, () => publicControlState(control));
+  setHandler(controlStateQuery, () => publicControlState(gate.control));
 
   const checkpoint = async (name: string): Promise<void> => {
     recordProgress({ checkpoint: name });
     // A gated checkpoint waits for its decision, then (paused meanwhile) for a resume as well.
     await approvalGate.pass(name);
-    if (control.is_paused && !control.is_cancelled) {
-      recordProgress({ waiting: true });
-      await condition(() => !control.is_paused || control.is_cancelled);
-      if (!control.is_cancelled) recordProgress({ waiting: false });
-    }
-    if (control.is_cancelled) {
-      // The API sends cancel_v1 and then requests cancellation; only the latter can end the
-      // workflow as CANCELLED, so wait here for it instead of running another step.
-      await CancellationScope.current().cancelRequested;
-    }
+    await gate.pass(
+      () => recordProgress({ waiting: true }),
+      () => recordProgress({ waiting: false }),
+    );
   };
 
   // Only tasks submitted with a webhook make this command: histories without one replay as before.
   const deliveries = task.webhook && startWebhookDeliveries(task.webhook);
 
   try {
-    await checkpoint('pre_planning');
-    const version = { result_version: ACTIVITY_RESULT_VERSION };
-    // Results are normalized: histories from before result objects hold plain values.
-    const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
-    recordProgress({ steps_total: plan.length });
-    const outputs: string[] = [];
-    for (const [index, description] of plan.entries()) {
-      await checkpoint(checkpointBeforeStep(index));
-      const step = { task, step: index + 1, total: plan.length, description };
-      const { output } = reported(
-        toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+    return await work.run(async () => {
+      await checkpoint('pre_planning');
+      const version = { result_version: ACTIVITY_RESULT_VERSION };
+      // Results are normalized: histories from before result objects hold plain values.
+      const { steps: plan } = reported(toPlanResult(await planTask({ ...task, ...version })));
+      recordProgress({ steps_total: plan.length });
+      const outputs: string[] = [];
+      for (const [index, description] of plan.entries()) {
+        await checkpoint(checkpointBeforeStep(index));
+        const step = { task, step: index + 1, total: plan.length, description };
+        const { output } = reported(
+          toStepResult(await runStep({ ...step, previous_outputs: outputs.slice(), ...version })),
+        );
+        outputs.push(output);
+        recordProgress({ steps_done: index + 1 });
+      }
+      await checkpoint('pre_synthesis');
+      const synthesis = reported(
+        toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
       );
-      outputs.push(output);
-      recordProgress({ steps_done: index + 1 });
-    }
-    await checkpoint('pre_synthesis');
-    const synthesis = reported(
-      toSynthesisResult(await synthesizeResult({ task, outputs, ...version })),
-    );
-    await checkpoint('pre_completion');
-    return synthesis.result;
+      await checkpoint('pre_completion');
+      return synthesis.result;
+    });
   } catch (err) {
+    // A pause deadline with `fail` ends the task so, whatever it interrupted.
+    if (gate.failure) throw gate.failure;
     if (isCancellation(err)) {
       // upsertMemo only queues a command, so cancellation cannot interrupt this bookkeeping.
       recordProgress({ cancelled: true });
+      const settling = gate.settle();
+      if (settling) await settling;
       throw err;
     }
     if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) {

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 export const KEYS = {
   acmeWriter: 'sk_e2e_acme_writer_4f1c',
   acmeReader: 'sk_e2e_acme_reader_9b2d',
+  acmeOperator: 'sk_e2e_acme_operator_5e81',
   globexWriter: 'sk_e2e_globex_writer_77aa',
   acmeExpired: 'sk_e2e_acme_expired_0c3e',
 } as const;
@@ -28,6 +29,13 @@ export function writeKeysFile(): string {
       tenant_id: 'acme',
       user_id: 'carol',
       scopes: ['tasks:read'],
+    },
+    {
+      name: 'acme-operator',
+      key: KEYS.acmeOperator,
+      tenant_id: 'acme',
+      user_id: 'oscar',
+      scopes: ['tasks:read', 'tasks:write'],
     },
     {
       name: 'globex-writer',

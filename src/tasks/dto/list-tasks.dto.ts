@@ -8,7 +8,7 @@ const CURSOR_MAX_LENGTH = 1024;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** `running`, `RUNNING` and `TASK_STATUS_RUNNING` all name TASK_STATUS_RUNNING. */
-const normalizeStatus = ({ value }: { value: unknown }): unknown =>
+export const normalizeStatus = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string'
     ? `TASK_STATUS_${value.toUpperCase().replace(/^TASK_STATUS_/, '')}`
     : value;

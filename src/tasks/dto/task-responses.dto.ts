@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import type { ControlState } from '../../workflows/contract';
+import { ON_TIMEOUT_POLICIES, type ControlState, type OnTimeout } from '../../workflows/contract';
 import { PendingApprovalDto } from '../../approvals/dto/approval.dto';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
@@ -106,6 +106,17 @@ export class ControlStateResponseDto implements ControlState {
   @ApiProperty() cancel_reason!: string;
   @ApiProperty({ description: 'The principal (user_id) that cancelled the task' })
   cancelled_by!: string;
+  @ApiProperty({
+    description:
+      'RFC 3339: when the pause ends by `on_timeout` if still in place; "" for a pause ' +
+      'without a deadline, and when not paused',
+  })
+  pause_deadline!: string;
+  @ApiProperty({
+    enum: ['', ...ON_TIMEOUT_POLICIES],
+    description: 'What the pause deadline does; "" without one',
+  })
+  on_timeout!: OnTimeout | '';
   @ApiPropertyOptional({
     type: PendingApprovalDto,
     nullable: true,
@@ -113,6 +124,15 @@ export class ControlStateResponseDto implements ControlState {
       'Tasks with approval gates: the decision the task waits for at a checkpoint, or null',
   })
   pending_approval?: PendingApprovalDto | null;
+}
+
+export class TaskChangedResponseDto {
+  @ApiProperty({ example: 'Task has changed' }) error!: string;
+  @ApiProperty({
+    description: 'The current ETag: read the task again, then decide with this one',
+    example: '"mQ3bYwzWcM1Jc0b5Fz0uxV7iP3e"',
+  })
+  etag!: string;
 }
 
 export class TerminalStateResponseDto {

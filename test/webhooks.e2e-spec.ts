@@ -280,7 +280,7 @@ describe('Task webhooks', () => {
         status: 400,
         body: {
           error:
-            'webhook.events may only name task events: WORKFLOW_STARTED, PROGRESS, workflow.pausing, workflow.paused, workflow.resumed, workflow.cancelling, workflow.cancelled, WORKFLOW_COMPLETED, WORKFLOW_FAILED',
+            'webhook.events may only name task events: WORKFLOW_STARTED, PROGRESS, workflow.pausing, workflow.paused, workflow.resumed, workflow.cancelling, workflow.cancelled, WORKFLOW_COMPLETED, WORKFLOW_FAILED, APPROVAL_REQUESTED, APPROVAL_DECISION',
         },
       });
       expect(await refused(api, { url: `${receiver.url}/x`, events: [] })).toEqual({

@@ -82,7 +82,13 @@ export class ApprovalGateDto {
 
 /** Body of `POST /api/v1/approvals/decision`, as Shannon's SDK sends it. */
 export class ApprovalDecisionDto {
-  @ApiProperty({ description: 'The task ID', example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' })
+  @ApiProperty({
+    description: 'The task ID',
+    example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4',
+    pattern: TASK_ID_PATTERN.source,
+    minLength: 1,
+    maxLength: 128,
+  })
   @Matches(TASK_ID_PATTERN, { message: 'Invalid task ID format' })
   @IsString({ message: 'workflow_id must be a string' })
   @IsDefined({ message: 'workflow_id is required' })

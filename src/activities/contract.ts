@@ -12,7 +12,7 @@ import type {
   TaskInput,
 } from '../workflows/contract';
 import { continueTrace, formatTraceparent } from '../common/request-context';
-import { currentTraceparent } from './activity-trace';
+import { currentTraceparent } from '../temporal/activity-trace';
 
 export type { StepInput, SynthesisInput } from '../workflows/activity-contract';
 export type {

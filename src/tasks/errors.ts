@@ -1,13 +1,8 @@
 import { DomainError } from '../common/domain-error';
 import type { TerminalStatus } from './task-status';
 
-/** Unknown task, or a task of another tenant: the two must be indistinguishable. */
-export class TaskNotFoundError extends DomainError {
-  readonly code = 'TASK_NOT_FOUND';
-  constructor() {
-    super('Task not found');
-  }
-}
+// What the Temporal boundary answers, thrown there and by task rules alike.
+export { TaskNotFoundError, TaskServiceUnavailableError } from '../temporal/errors';
 
 /** The task's state does not allow the operation; the message is the documented one. */
 export class TaskStateConflictError extends DomainError {
@@ -34,13 +29,5 @@ export class IdempotencyConflictError extends DomainError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
   constructor() {
     super('Idempotency-Key was already used with a different request');
-  }
-}
-
-/** Temporal cannot be reached. */
-export class TaskServiceUnavailableError extends DomainError {
-  readonly code = 'TASK_SERVICE_UNAVAILABLE';
-  constructor(options?: { cause?: unknown }) {
-    super('Task service unavailable', options);
   }
 }

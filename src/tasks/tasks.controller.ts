@@ -46,6 +46,8 @@ import { InvalidInputError } from '../common/domain-error';
 import { publicControlState } from '../workflows/contract';
 import { effectiveControl } from './task-history';
 import { parseIfMatch, taskEtag } from './task-etag';
+import { ApiIdempotencyKeyHeader, idempotencyKeyOf } from './idempotency-key';
+import { SubmitTaskPipe } from './submit-task.pipe';
 import { ApiTaskIdParam, TaskIdPipe } from './task-id.pipe';
 import { TaskListService } from './task-list.service';
 import { ControlOutcome, SubmittedTask, TasksService } from './tasks.service';
@@ -144,15 +146,6 @@ const SUBMITTED_HEADERS = {
   'X-Session-ID': { description: 'The session ID, given or generated', schema: { type: 'string' } },
 };
 
-const IdempotencyKeyHeader = () =>
-  ApiHeader({
-    name: 'Idempotency-Key',
-    required: false,
-    schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$', maxLength: 255 },
-    description:
-      'The same key with the same body within 24 h gives the same task, never a second one',
-  });
-
 @ApiTags('tasks')
 @ApiCommonErrors()
 @Controller('api/v1/tasks')
@@ -166,7 +159,7 @@ export class TasksController {
   @HttpCode(200)
   @RequireScope('tasks:write')
   @ApiOperation({ operationId: 'submitTask', summary: 'Submit a task' })
-  @IdempotencyKeyHeader()
+  @ApiIdempotencyKeyHeader()
   @ApiOkResponse({ type: SubmitTaskResponseDto, headers: SUBMITTED_HEADERS })
   @ApiError(400, 'Bad input; the message names the problem', {
     query_required: 'Query is required',
@@ -178,7 +171,7 @@ export class TasksController {
   })
   async submit(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: SubmitTaskDto,
+    @Body(SubmitTaskPipe) body: SubmitTaskDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubmitTaskResponseDto> {
@@ -199,7 +192,7 @@ export class TasksController {
     summary: 'Submit a task and get the URL of its event stream',
     description: 'A client that connects to `stream_url` afterwards still receives every event.',
   })
-  @IdempotencyKeyHeader()
+  @ApiIdempotencyKeyHeader()
   @ApiCreatedResponse({
     type: SubmitTaskStreamResponseDto,
     headers: {
@@ -212,7 +205,7 @@ export class TasksController {
   })
   async submitAndStream(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: SubmitTaskDto,
+    @Body(SubmitTaskPipe) body: SubmitTaskDto,
     @Headers('idempotency-key') idempotencyKey: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ): Promise<SubmitTaskStreamResponseDto> {
@@ -465,7 +458,7 @@ export class TasksController {
     idempotencyKey: string | undefined,
     res: Response,
   ): Promise<SubmittedTask> {
-    const task = await this.tasks.submit(principal, body, idempotencyKey);
+    const task = await this.tasks.submit(principal, body, idempotencyKeyOf(idempotencyKey));
     res.setHeader('X-Workflow-ID', task.taskId);
     res.setHeader('X-Session-ID', task.sessionId);
     return task;

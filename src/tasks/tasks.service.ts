@@ -1,9 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
 import { canonicalJson } from '../common/canonical-json';
-import { InvalidInputError } from '../common/domain-error';
 import { currentRequest } from '../common/request-context';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
@@ -19,7 +17,7 @@ import {
   taskStartRecord,
 } from '../workflows/contract';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
-import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
+import type { SubmitTaskDto } from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
@@ -41,7 +39,6 @@ export interface SubmittedTask {
   createdAt: Date;
 }
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const DEFAULT_MODE = 'standard';
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -50,18 +47,6 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text).di
 function idempotentTaskId(tenantId: string, key: string): string {
   const h = sha256Hex(`${tenantId}\n${key}`);
   return `task_${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
-}
-
-function validateContext(context: Record<string, unknown>): void {
-  if (Buffer.byteLength(JSON.stringify(context), 'utf8') > MAX_CONTEXT_BYTES) {
-    throw new InvalidInputError('context must be at most 64 KiB as JSON');
-  }
-  try {
-    parseSimulatedOptions(context);
-  } catch (err) {
-    if (err instanceof SimulatedOptionsError) throw new InvalidInputError(err.message);
-    throw err;
-  }
 }
 
 /** Why a task's state refuses an action, in the documented words; undefined when it allows it. */
@@ -136,18 +121,13 @@ export class TasksService {
     private readonly changes: TaskChanges,
   ) {}
 
+  /** `request` and `idempotencyKey` as checked at the edge (SubmitTaskPipe, idempotencyKeyOf). */
   async submit(
     principal: Principal,
     request: SubmitTaskDto,
     idempotencyKey?: string,
   ): Promise<SubmittedTask> {
     const context = request.context ?? {};
-    validateContext(context);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new InvalidInputError(
-        'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
-      );
-    }
     // What the request means, not how it is written: key order and spelled-out defaults aside.
     const requestHash = sha256Hex(
       canonicalJson([

@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
+import { ID_PATTERN } from '../../common/ids';
 
 const CURSOR_MAX_LENGTH = 1024;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -36,9 +37,9 @@ export class ListTasksQueryDto extends PaginationQuery(100, LIST_DEFAULT_LIMIT) 
   @IsIn(TASK_STATUSES, { message: 'Invalid status value' })
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9:_\\-.]{1,128}$' })
+  @ApiPropertyOptional({ pattern: ID_PATTERN.source })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
+  @Matches(ID_PATTERN, { message: 'Invalid session_id format' })
   @IsString({ message: 'Invalid session_id format' })
   session_id?: string;
 

@@ -26,12 +26,12 @@ export interface SynthesisInput {
  * it (workflow code from before them) the activities answer with plain values.
  * `previous_outputs` is absent in steps scheduled by that older code.
  */
-export type PlanActivityInput = TaskInput & { result_version?: number };
-export type StepActivityInput = Omit<StepInput, 'previous_outputs'> & {
+type PlanActivityInput = TaskInput & { result_version?: number };
+type StepActivityInput = Omit<StepInput, 'previous_outputs'> & {
   previous_outputs?: string[];
   result_version?: number;
 };
-export type SynthesisActivityInput = SynthesisInput & { result_version?: number };
+type SynthesisActivityInput = SynthesisInput & { result_version?: number };
 
 export interface TaskActivities {
   planTask(input: PlanActivityInput): Promise<PlanResult | string[]>;

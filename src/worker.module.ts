@@ -1,11 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TaskControlActivities } from './activities/control.activities';
+import { createTaskActivities } from './activities/contract';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SharedRedisModule } from './redis/shared-redis';
 import { TaskDecisionsModule } from './tasks/tasks.module';
-import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
+import {
+  TaskWorker,
+  WEBHOOK_ACTIVITIES,
+  WORKER_ACTIVITIES,
+  WebhookWorkerActivities,
+  WorkerActivities,
+} from './temporal/task-worker';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries';
 import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
 /**
@@ -25,12 +33,26 @@ export class WorkerModule {
         WebhookDeliveryModule,
       ],
       providers: [
-        {
-          provide: TASK_EXECUTOR,
-          inject: [AppConfig],
-          useFactory: (c: AppConfig) => createExecutor(c.executor),
-        },
         TaskControlActivities,
+        {
+          provide: WORKER_ACTIVITIES,
+          inject: [AppConfig, TaskControlActivities],
+          useFactory: async (
+            c: AppConfig,
+            control: TaskControlActivities,
+          ): Promise<WorkerActivities> => ({
+            ...createTaskActivities(await createExecutor(c.executor)),
+            ...control.activities(),
+          }),
+        },
+        {
+          provide: WEBHOOK_ACTIVITIES,
+          inject: [WebhookDeliveries],
+          useFactory: (webhooks: WebhookDeliveries): WebhookWorkerActivities | null =>
+            webhooks.enabled
+              ? { activities: webhooks.activities(), stop: () => webhooks.stop() }
+              : null,
+        },
         TaskWorker,
       ],
     };

@@ -2,14 +2,13 @@ import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidInputError } from '../common/domain-error';
-
-export const TASK_ID_PATTERN = /^[A-Za-z0-9:_\-.]{1,128}$/;
+import { ID_PATTERN } from '../common/ids';
 
 /** Path IDs that could not name a task are rejected before Temporal is asked. */
 @Injectable()
 export class TaskIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!TASK_ID_PATTERN.test(value)) throw new InvalidInputError('Invalid task ID format');
+    if (!ID_PATTERN.test(value)) throw new InvalidInputError('Invalid task ID format');
     return value;
   }
 }
@@ -20,7 +19,7 @@ export const ApiTaskIdParam = () =>
     name: 'id',
     description: 'Task ID (Temporal workflow ID)',
     example: 'task-123',
-    schema: { type: 'string', pattern: TASK_ID_PATTERN.source, minLength: 1, maxLength: 128 },
+    schema: { type: 'string', pattern: ID_PATTERN.source, minLength: 1, maxLength: 128 },
   });
 
 /** The ID segment of a task or batch route's path, still percent-encoded. */

@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
+import { InvalidInputError, type DomainError } from '../common/domain-error';
 import { canonicalJson } from '../common/canonical-json';
-import { InvalidInputError } from '../common/domain-error';
 import { currentRequest } from '../common/request-context';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
@@ -24,12 +23,7 @@ import type { WebhookSpec } from '../workflows/webhook-contract';
 import type { ApprovalSpec } from '../workflows/approval-contract';
 import type { ApprovalGateDto } from '../approvals/dto/approval.dto';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
-import {
-  DEFAULT_WEBHOOK_EVENTS,
-  MAX_CONTEXT_BYTES,
-  SubmitTaskDto,
-  WebhookDto,
-} from './dto/submit-task.dto';
+import { DEFAULT_WEBHOOK_EVENTS, type SubmitTaskDto, type WebhookDto } from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
@@ -37,7 +31,6 @@ import {
   TaskNotFoundError,
   TaskStateConflictError,
 } from './errors';
-import { TERMINAL_WORDS } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import type { TaskAction } from './task-action';
 import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
@@ -51,7 +44,6 @@ export interface SubmittedTask {
   createdAt: Date;
 }
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const DEFAULT_MODE = 'standard';
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -71,40 +63,37 @@ function approvalSpec(gate: ApprovalGateDto): ApprovalSpec {
   };
 }
 
-function validateContext(context: Record<string, unknown>): void {
-  if (Buffer.byteLength(JSON.stringify(context), 'utf8') > MAX_CONTEXT_BYTES) {
-    throw new InvalidInputError('context must be at most 64 KiB as JSON');
-  }
-  try {
-    parseSimulatedOptions(context);
-  } catch (err) {
-    if (err instanceof SimulatedOptionsError) throw new InvalidInputError(err.message);
-    throw err;
-  }
-}
+export type ControlAction = 'pause' | 'resume' | 'cancel';
 
-/** Why a task's state refuses an action, in the documented words; undefined when it allows it. */
-const REFUSALS: Record<'pause' | 'resume', (task: TaskSnapshot) => string | undefined> = {
+/**
+ * Why a task's state refuses an action, as the documented error; undefined when it allows it.
+ * A cancel is accepted again while the task is still closing.
+ */
+const REFUSALS: Record<ControlAction, (task: TaskSnapshot) => DomainError | undefined> = {
   pause: (task) => {
-    if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
-    if (task.control.is_cancelled) return 'cannot pause cancelled task';
-    if (task.control.is_paused) return 'task is already paused';
+    if (task.terminal) return TaskStateConflictError.closed('pause', task.terminal);
+    if (task.control.is_cancelled) return TaskStateConflictError.cancelled('pause');
+    if (task.control.is_paused) return TaskStateConflictError.alreadyPaused();
     return undefined;
   },
   resume: (task) => {
-    if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
-    if (task.control.is_cancelled) return 'cannot resume cancelled task';
-    if (!task.control.is_paused) return 'task is not paused';
+    if (task.terminal) return TaskStateConflictError.closed('resume', task.terminal);
+    if (task.control.is_cancelled) return TaskStateConflictError.cancelled('resume');
+    if (!task.control.is_paused) return TaskStateConflictError.notPaused();
     return undefined;
   },
+  cancel: (task) => (task.terminal ? new TaskAlreadyTerminalError(task.terminal) : undefined),
 };
+
+function refuseIfNotAllowed(action: ControlAction, task: TaskSnapshot): void {
+  const refusal = REFUSALS[action](task);
+  if (refusal) throw refusal;
+}
 
 const SIGNALS: Record<'pause' | 'resume', ControlSignalName> = {
   pause: PAUSE_SIGNAL,
   resume: RESUME_SIGNAL,
 };
-
-export type ControlAction = 'pause' | 'resume' | 'cancel';
 
 /** How a pause, resume or cancel is asked for. */
 export interface ControlOptions {
@@ -156,20 +145,17 @@ export class TasksService {
     private readonly config: AppConfig,
   ) {}
 
+  /** `request` and `idempotencyKey` as checked at the edge (SubmitTaskPipe, idempotencyKeyOf). */
   async submit(
     principal: Principal,
     request: SubmitTaskDto,
     idempotencyKey?: string,
   ): Promise<SubmittedTask> {
     const context = request.context ?? {};
-    validateContext(context);
+    // The webhook's target is checked here, not at the edge: it needs the configuration and
+    // a DNS lookup of the host.
     const webhook = request.webhook && (await this.webhookSpec(request.webhook));
     const approval = request.approval && approvalSpec(request.approval);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new InvalidInputError(
-        'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
-      );
-    }
     // What the request means, not how it is written: key order and spelled-out defaults aside.
     const requestHash = sha256Hex(
       canonicalJson([
@@ -245,24 +231,21 @@ export class TasksService {
     taskId: string,
     options: ControlOptions = {},
   ): Promise<ControlOutcome> {
-    const refuse = (task: TaskSnapshot): void => {
-      if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
-    };
     const outcome = await this.ledger.exclusive(
       taskId,
       async (recent): Promise<[ControlOutcome, RecentDecision?]> => {
         const task = await this.reader.forDecision(principal, taskId, recent);
         checkIfMatch(task, options.ifMatch);
-        refuse(task);
+        refuseIfNotAllowed('cancel', task);
         if (task.control.is_cancelled) {
           // Still closing: ask Temporal again, which changes nothing if it was asked before.
-          await this.unlessClosed(principal, taskId, refuse, () =>
+          await this.unlessClosed(principal, taskId, 'cancel', () =>
             this.workflows.cancel(taskId, undefined),
           );
           return [{ etag: taskEtag(task), sent: false }];
         }
         const request = this.controlRequest(principal, options);
-        await this.unlessClosed(principal, taskId, refuse, () =>
+        await this.unlessClosed(principal, taskId, 'cancel', () =>
           this.workflows.cancel(taskId, request),
         );
         return decision(task, CANCEL_SIGNAL, request);
@@ -321,22 +304,18 @@ export class TasksService {
     action: 'pause' | 'resume',
     options: PauseOptions,
   ): Promise<ControlOutcome> {
-    const refuse = (task: TaskSnapshot): void => {
-      const message = REFUSALS[action](task);
-      if (message) throw new TaskStateConflictError(message);
-    };
     return this.ledger.exclusive(taskId, async (recent) => {
       const task = await this.reader.forDecision(principal, taskId, recent);
       // Inside the exclusive section: of two requests with the same If-Match, across every
       // instance sharing the ledger, the second sees the first one's state and its new tag.
       checkIfMatch(task, options.ifMatch);
-      refuse(task);
+      refuseIfNotAllowed(action, task);
       const request = this.controlRequest(principal, options);
       if (action === 'pause' && options.timeoutSeconds !== undefined) {
         request.timeout_seconds = options.timeoutSeconds;
         request.on_timeout = options.onTimeout ?? 'resume';
       }
-      await this.unlessClosed(principal, taskId, refuse, () =>
+      await this.unlessClosed(principal, taskId, action, () =>
         this.workflows.signal(taskId, SIGNALS[action], request),
       );
       return decision(task, SIGNALS[action], request);
@@ -360,13 +339,15 @@ export class TasksService {
   private async unlessClosed(
     principal: Principal,
     taskId: string,
-    refuse: (task: TaskSnapshot) => void,
-    action: () => Promise<void>,
+    action: ControlAction,
+    send: () => Promise<void>,
   ): Promise<void> {
     try {
-      await action();
+      await send();
     } catch (err) {
-      if (err instanceof TaskNotFoundError) refuse(await this.reader.current(principal, taskId));
+      if (err instanceof TaskNotFoundError) {
+        refuseIfNotAllowed(action, await this.reader.current(principal, taskId));
+      }
       throw err;
     }
   }

@@ -10,21 +10,33 @@ import { NativeConnection, Worker, WorkerOptions, type InjectedSinks } from '@te
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { activityTraceInterceptor } from '../activities/activity-trace';
-import { TaskExecutor, createTaskActivities } from '../activities/contract';
-import { TaskControlActivities } from '../activities/control.activities';
 import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
-import { WebhookDeliveries } from '../webhooks/webhook-deliveries';
 import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
 import { temporalConnectionOptions } from './connection-options';
+import { activityTraceInterceptor } from './activity-trace';
 import { grpcCode } from './grpc-errors';
 import { findMissingSetup } from './temporal-setup';
 import { TemporalSetupError } from './temporal-setup-error';
 
-export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
+/**
+ * The activities this worker runs (the task's and the control ones), built where the worker
+ * process is composed (worker.module.ts): the runner hosts them without knowing them.
+ */
+export const WORKER_ACTIVITIES = Symbol('WORKER_ACTIVITIES');
+export type WorkerActivities = NonNullable<WorkerOptions['activities']>;
+
+/**
+ * The webhook delivery activities, on a task queue of their own; null when this worker
+ * delivers no webhooks (no WEBHOOK_SECRET). `stop` ends their open sessions at shutdown.
+ */
+export const WEBHOOK_ACTIVITIES = Symbol('WEBHOOK_ACTIVITIES');
+export interface WebhookWorkerActivities {
+  activities: WorkerActivities;
+  stop(): void;
+}
 
 const RECONNECT_DELAY_MS = 2000;
 const UNAVAILABLE = 14;
@@ -81,10 +93,9 @@ export class TaskWorker
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
+    @Inject(WORKER_ACTIVITIES) private readonly activities: WorkerActivities,
     private readonly redis: SharedRedis,
-    private readonly control: TaskControlActivities,
-    private readonly webhooks: WebhookDeliveries,
+    @Inject(WEBHOOK_ACTIVITIES) private readonly webhooks: WebhookWorkerActivities | null,
   ) {}
 
   /**
@@ -137,7 +148,7 @@ export class TaskWorker
       namespace,
       taskQueue,
       ...workflowSource(),
-      activities: { ...createTaskActivities(this.executor), ...this.control.activities() },
+      activities: this.activities,
       maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
       // On shutdown, running steps get this long to finish; then they are cancelled and
@@ -163,7 +174,7 @@ export class TaskWorker
    */
   private async createWebhookWorker(connection: NativeConnection): Promise<Worker | undefined> {
     const { namespace, taskQueue } = this.config.temporal;
-    if (!this.webhooks.enabled) {
+    if (!this.webhooks) {
       this.logger.warn('WEBHOOK_SECRET is not set: this worker delivers no task webhooks');
       return undefined;
     }
@@ -171,7 +182,7 @@ export class TaskWorker
       connection,
       namespace,
       taskQueue: webhookTaskQueue(taskQueue),
-      activities: this.webhooks.activities(),
+      activities: this.webhooks.activities,
       maxConcurrentActivityTaskExecutions: this.config.webhooks.maxConcurrentTasks,
       // Sessions heartbeat their progress each second; a retried one resumes from the last.
       maxHeartbeatThrottleInterval: '1 second',
@@ -222,7 +233,7 @@ export class TaskWorker
     this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
     if (this.webhookWorker?.getState() === 'RUNNING') this.webhookWorker.shutdown();
-    this.webhooks.stop();
+    this.webhooks?.stop();
     await this.running;
   }
 

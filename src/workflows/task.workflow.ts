@@ -12,8 +12,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TaskActivities } from '../activities/contract';
-import type { ControlActivities } from '../activities/control-contract';
+import type { ControlActivities, TaskActivities } from './activity-contract';
 import {
   APPROVAL_SIGNAL,
   APPROVAL_TIMED_OUT,

@@ -14,7 +14,7 @@ import {
   Min,
 } from 'class-validator';
 import { Omittable } from '../../common/request-validation.pipe';
-import { TASK_ID_PATTERN } from '../../tasks/task-id.pipe';
+import { ID_PATTERN } from '../../common/ids';
 import {
   APPROVAL_TIMEOUT_POLICIES,
   ApprovalRecord,
@@ -85,11 +85,11 @@ export class ApprovalDecisionDto {
   @ApiProperty({
     description: 'The task ID',
     example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4',
-    pattern: TASK_ID_PATTERN.source,
+    pattern: ID_PATTERN.source,
     minLength: 1,
     maxLength: 128,
   })
-  @Matches(TASK_ID_PATTERN, { message: 'Invalid task ID format' })
+  @Matches(ID_PATTERN, { message: 'Invalid task ID format' })
   @IsString({ message: 'workflow_id must be a string' })
   @IsDefined({ message: 'workflow_id is required' })
   workflow_id!: string;

@@ -18,6 +18,7 @@ import { Omittable } from '../../common/request-validation.pipe';
 import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/webhook-target';
 import { TASK_EVENT_TYPES } from '../task-event';
 import { ApprovalGateDto } from '../../approvals/dto/approval.dto';
+import { ID_PATTERN } from '../../common/ids';
 
 export const MAX_QUERY_LENGTH = 20_000;
 
@@ -92,10 +93,10 @@ export class SubmitTaskDto {
   @ApiPropertyOptional({
     description: 'Groups related tasks; generated (UUID) when absent',
     maxLength: 128,
-    pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
+    pattern: ID_PATTERN.source,
   })
   @Omittable()
-  @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
+  @Matches(ID_PATTERN, { message: 'Invalid session_id format' })
   @IsString({ message: 'session_id must be a string' })
   session_id?: string;
 

@@ -63,7 +63,15 @@ export default tseslint.config(
         {
           patterns: [
             {
-              group: ['../tasks/*', '../activities/*', '../events/*', '../batches/*', '../auth/*'],
+              group: [
+                '../tasks/*',
+                '../activities/*',
+                '../events/*',
+                '../batches/*',
+                '../auth/*',
+                '../webhooks/*',
+                '../approvals/*',
+              ],
               message: 'src/temporal is below the feature folders: pass what it needs in.',
             },
           ],

@@ -9,6 +9,7 @@ import { RequestValidationPipe } from './common/request-validation.pipe';
 import { Tracing } from './common/tracing';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { ApprovalsModule } from './approvals/approvals.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { RateLimitGuard } from './rate-limit/rate-limit.guard';
@@ -30,6 +31,7 @@ export class AppModule {
         TasksModule,
         BatchesModule,
         EventsModule,
+        ApprovalsModule,
         HealthModule,
       ],
       providers: [

@@ -6,18 +6,32 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SharedRedisModule } from './redis/shared-redis';
 import { TaskDecisionsModule } from './tasks/tasks.module';
-import { TaskWorker, WORKER_ACTIVITIES, WorkerActivities } from './temporal/task-worker';
+import {
+  TaskWorker,
+  WEBHOOK_ACTIVITIES,
+  WORKER_ACTIVITIES,
+  WebhookWorkerActivities,
+  WorkerActivities,
+} from './temporal/task-worker';
+import { WebhookDeliveries } from './webhooks/webhook-deliveries';
+import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
 
 /**
- * The worker process: the task and batch workflows and their activities, no HTTP. Batches
- * decide on tasks with the API's own decision pieces (and, with REDIS_URL, its shared ledger).
+ * The worker process: the task, batch and webhook delivery workflows and their activities, no
+ * HTTP. Batches decide on tasks with the API's own decision pieces (and, with REDIS_URL, its
+ * shared ledger).
  */
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), SharedRedisModule, TaskDecisionsModule],
+      imports: [
+        ConfigModule.forRoot(config),
+        SharedRedisModule,
+        TaskDecisionsModule,
+        WebhookDeliveryModule,
+      ],
       providers: [
         TaskControlActivities,
         {
@@ -30,6 +44,14 @@ export class WorkerModule {
             ...createTaskActivities(await createExecutor(c.executor)),
             ...control.activities(),
           }),
+        },
+        {
+          provide: WEBHOOK_ACTIVITIES,
+          inject: [WebhookDeliveries],
+          useFactory: (webhooks: WebhookDeliveries): WebhookWorkerActivities | null =>
+            webhooks.enabled
+              ? { activities: webhooks.activities(), stop: () => webhooks.stop() }
+              : null,
         },
         TaskWorker,
       ],

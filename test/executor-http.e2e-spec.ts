@@ -3,12 +3,13 @@
  * bodies and signed headers, retries, failures, pause between steps and cancel during a call.
  * A worker process of its own runs the http executor on a task queue of this suite.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApi } from './support/api';
 import { temporalEnv } from './support/e2e-env';
 import { NodeProcess, startNodeProcess } from './support/processes';
-import { RecordedRequest, RecordingServer, sendJson } from './support/recording-server';
+import { RecordingServer, sendJson } from './support/recording-server';
+import { verifyStandardWebhook } from './support/standard-webhooks';
 import { TemporalObserver } from './support/temporal';
 import { waitFor } from './support/wait';
 
@@ -17,23 +18,6 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PLAN = ['Collect the figures', 'Write the summary'];
 const LONG_REFUSAL = JSON.stringify({ error: 'step two is not allowed', detail: 'x'.repeat(600) });
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
-
-/**
- * The Standard Webhooks check written from the convention itself, independent of the library
- * the worker signs with: HMAC-SHA256 over "<id>.<timestamp>.<body>" with the base64-decoded
- * secret, base64, as one of the space-separated "v1,<signature>" entries.
- */
-function verifyStandardWebhook(request: RecordedRequest, secret: string): boolean {
-  const id = request.headers['webhook-id'] as string;
-  const timestamp = request.headers['webhook-timestamp'] as string;
-  const signatures = String(request.headers['webhook-signature']).split(' ');
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  const expected = createHmac('sha256', key)
-    .update(`${id}.${timestamp}.${request.body}`)
-    .digest('base64');
-  const fresh = Math.abs(Number(timestamp) - Date.now() / 1000) < 300;
-  return fresh && signatures.some((s) => s === `v1,${expected}`);
-}
 
 describe('TASK_EXECUTOR=http', () => {
   const taskQueue = `http-executor-${randomUUID()}`;

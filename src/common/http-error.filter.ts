@@ -38,6 +38,7 @@ const DOMAIN_ERRORS: Record<
   UNAUTHENTICATED: { status: HttpStatus.UNAUTHORIZED, body: errorBody },
   FORBIDDEN: { status: HttpStatus.FORBIDDEN, body: errorBody },
   TASK_NOT_FOUND: { status: HttpStatus.NOT_FOUND, body: errorBody },
+  APPROVAL_NOT_FOUND: { status: HttpStatus.NOT_FOUND, body: errorBody },
   TASK_STATE_CONFLICT: { status: HttpStatus.CONFLICT, body: errorBody },
   TASK_ALREADY_TERMINAL: {
     status: HttpStatus.CONFLICT,

@@ -69,3 +69,33 @@ describe('executor configuration', () => {
     );
   });
 });
+
+describe('webhook configuration', () => {
+  it('has production defaults: 5 s to 1 h backoff for 24 h, public targets only', () => {
+    expect(loadConfig({ WEBHOOK_SECRET: SECRET }).webhooks).toEqual({
+      secret: SECRET,
+      allowPrivate: false,
+      timeoutMs: 10_000,
+      retryInitialMs: 5_000,
+      retryMaxMs: 3_600_000,
+      retryWindowMs: 24 * 3_600_000,
+      maxConcurrentTasks: 1000,
+    });
+    expect(loadConfig({}).webhooks.secret).toBeUndefined();
+  });
+
+  it('names what is wrong', () => {
+    expect(() => loadConfig({ WEBHOOK_SECRET: 'abc' })).toThrow(
+      'WEBHOOK_SECRET: WEBHOOK_SECRET must look like whsec_<base64>',
+    );
+    expect(() => loadConfig({ WEBHOOK_RETRY_HOURS: '12' })).toThrow(
+      'WEBHOOK_RETRY_HOURS must be at least 24',
+    );
+    expect(() => loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'yes' })).toThrow(
+      'WEBHOOK_ALLOW_PRIVATE must be true or false',
+    );
+    expect(() =>
+      loadConfig({ WEBHOOK_RETRY_INITIAL_MS: '5000', WEBHOOK_RETRY_MAX_MS: '1000' }),
+    ).toThrow('WEBHOOK_RETRY_MAX_MS must not be less than WEBHOOK_RETRY_INITIAL_MS');
+  });
+});

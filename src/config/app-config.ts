@@ -279,6 +279,51 @@ class EnvironmentVariables {
 
   @Expose()
   @IsOptional()
+  @IsIn(['true', 'false'], { message: 'WEBHOOK_ALLOW_PRIVATE must be true or false' })
+  WEBHOOK_ALLOW_PRIVATE?: string;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1000)
+  @Max(300_000)
+  WEBHOOK_TIMEOUT_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(3_600_000)
+  WEBHOOK_RETRY_INITIAL_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(10)
+  @Max(86_400_000)
+  WEBHOOK_RETRY_MAX_MS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(24, { message: 'WEBHOOK_RETRY_HOURS must be at least 24' })
+  @Max(720)
+  WEBHOOK_RETRY_HOURS?: number;
+
+  @Expose()
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(100_000)
+  WEBHOOK_MAX_CONCURRENT_TASKS?: number;
+
+  @Expose()
+  @IsOptional()
   @Matches(/^https?:\/\/\S+$/, { message: 'OPENAI_BASE_URL must be an http(s) URL' })
   OPENAI_BASE_URL?: string;
 
@@ -368,9 +413,7 @@ function executorConfig(vars: EnvironmentVariables): ExecutorConfig {
   switch (name) {
     case 'http': {
       const signingSecret = required(vars.WEBHOOK_SECRET, 'WEBHOOK_SECRET', name);
-      try {
-        new Webhook(signingSecret);
-      } catch {
+      if (!isWebhookSecret(signingSecret)) {
         throw new ConfigError(
           'Invalid configuration: WEBHOOK_SECRET must look like whsec_<base64>',
         );
@@ -399,6 +442,39 @@ function executorConfig(vars: EnvironmentVariables): ExecutorConfig {
     default:
       return { kind: 'simulated' };
   }
+}
+
+/** Whether the Standard Webhooks library accepts it as a secret (`whsec_<base64>`). */
+function isWebhookSecret(secret: string): boolean {
+  try {
+    new Webhook(secret);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function webhookConfig(vars: EnvironmentVariables): AppConfig['webhooks'] {
+  const secret = vars.WEBHOOK_SECRET;
+  if (secret !== undefined && !isWebhookSecret(secret)) {
+    throw new ConfigError('Invalid configuration: WEBHOOK_SECRET must look like whsec_<base64>');
+  }
+  const retryInitialMs = vars.WEBHOOK_RETRY_INITIAL_MS ?? 5_000;
+  const retryMaxMs = vars.WEBHOOK_RETRY_MAX_MS ?? 3_600_000;
+  if (retryMaxMs < retryInitialMs) {
+    throw new ConfigError(
+      'Invalid configuration: WEBHOOK_RETRY_MAX_MS must not be less than WEBHOOK_RETRY_INITIAL_MS',
+    );
+  }
+  return {
+    secret,
+    allowPrivate: vars.WEBHOOK_ALLOW_PRIVATE === 'true',
+    timeoutMs: vars.WEBHOOK_TIMEOUT_MS ?? 10_000,
+    retryInitialMs,
+    retryMaxMs,
+    retryWindowMs: (vars.WEBHOOK_RETRY_HOURS ?? 24) * 3_600_000,
+    maxConcurrentTasks: vars.WEBHOOK_MAX_CONCURRENT_TASKS ?? 1000,
+  };
 }
 
 function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
@@ -488,6 +564,22 @@ export class AppConfig {
     readonly tailReadIntervalMs: number;
   };
   readonly executor: ExecutorConfig;
+  /** Task webhooks: how workers sign and deliver them, what the API accepts. */
+  readonly webhooks: {
+    /** Standard Webhooks secret (`whsec_<base64>`); webhooks are refused without one. */
+    readonly secret?: string;
+    /** Loopback, private and other non-public targets are allowed (tests, private networks). */
+    readonly allowPrivate: boolean;
+    /** One delivery attempt gives up after this. */
+    readonly timeoutMs: number;
+    /** The wait after a failed attempt: from `initialMs`, doubling, up to `maxMs`. */
+    readonly retryInitialMs: number;
+    readonly retryMaxMs: number;
+    /** An event is retried this long after its first failed attempt, then given up. */
+    readonly retryWindowMs: number;
+    /** Tasks whose webhooks one worker delivers at once (one activity slot each). */
+    readonly maxConcurrentTasks: number;
+  };
   /** JSON lines for machines (the default in production), or coloured lines for people. */
   readonly logFormat: 'json' | 'pretty';
   /** Spans are exported over OTLP/HTTP only when an endpoint is set. */
@@ -540,6 +632,7 @@ export class AppConfig {
       tailReadIntervalMs: vars.STREAM_TAIL_READ_INTERVAL_MS ?? (vars.REDIS_URL ? 15_000 : 1000),
     };
     this.executor = executorConfig(vars);
+    this.webhooks = webhookConfig(vars);
     this.logFormat = vars.LOG_FORMAT ?? (this.production ? 'json' : 'pretty');
     this.otel = {
       endpoint: vars.OTEL_EXPORTER_OTLP_ENDPOINT,

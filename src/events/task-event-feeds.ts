@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { BehaviorSubject, Observable } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
@@ -124,8 +124,11 @@ class TaskFeed {
     readonly task: TaskSnapshot,
     private readonly log: TaskEventLog,
     private readonly logger: Logger,
-    /** Called when a step starts being followed: its heartbeats are read on the feeds' loop. */
-    private readonly onStepFollowed: () => void,
+    /**
+     * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
+     * Without it no step is followed (no live events).
+     */
+    private readonly onStepFollowed?: () => void,
   ) {}
 
   get closed(): boolean {
@@ -269,6 +272,7 @@ class TaskFeed {
 
   /** Starts or stops following the running step as the folded events move on. */
   private followStep(): void {
+    if (!this.onStepFollowed) return;
     const running = this.closed ? undefined : runningStep(this.cursor?.fold.snapshot);
     if (running === this.step?.step) return;
     this.step =
@@ -364,6 +368,13 @@ class TaskFeed {
   }
 }
 
+/** How a process uses its feeds; the API's streams take the defaults. */
+export interface FeedOptions {
+  /** Follow running steps for their streamed text (live events). Default true. */
+  readonly live?: boolean;
+}
+export const FEED_OPTIONS = Symbol('FEED_OPTIONS');
+
 /**
  * The tasks this instance follows for its event streams: one feed per task, shared by all
  * streams of it, alive while any is open. A feed follows its task with a history long poll
@@ -387,6 +398,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     private readonly log: TaskEventLog,
     private readonly config: AppConfig,
     private readonly notices: TaskNotices,
+    @Optional() @Inject(FEED_OPTIONS) private readonly options: FeedOptions = {},
   ) {}
 
   /**
@@ -435,7 +447,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private feed(task: TaskSnapshot): TaskFeed {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
-      feed = new TaskFeed(task, this.log, this.logger, () => this.startTailLoop());
+      const live = this.options.live === false ? undefined : () => this.startTailLoop();
+      feed = new TaskFeed(task, this.log, this.logger, live);
       this.feeds.set(task.taskId, feed);
     }
     return feed;

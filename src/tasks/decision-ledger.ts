@@ -1,3 +1,4 @@
+import type { ApprovalsRecord } from '../workflows/approval-contract';
 import type { ControlRecord } from '../workflows/contract';
 import { KeyedSerializer } from '../common/keyed-serializer';
 
@@ -13,6 +14,8 @@ export interface RecentDecision {
   control: ControlRecord;
   /** RFC 3339: when it was decided (the signal's `requested_at`). */
   decidedAt: string;
+  /** Tasks with approval gates: their approvals after the decision. */
+  approvals?: ApprovalsRecord;
 }
 
 /** How long a decision is kept; Temporal writes a buffered signal within its task timeout (10 s). */

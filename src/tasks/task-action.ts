@@ -2,7 +2,8 @@ import type { OnTimeout } from '../workflows/contract';
 
 /**
  * The actions a task's audit trail lists. `batch_<action>` is the action applied as one task of
- * a batch; `pause_timeout` a pause deadline that passed (the workflow's own action).
+ * a batch; `pause_timeout` a pause deadline that passed (the workflow's own action); `approve`
+ * and `reject` a decision on an approval gate (by `system` when the request expired).
  */
 export const TASK_ACTION_NAMES = [
   'submit',
@@ -10,6 +11,8 @@ export const TASK_ACTION_NAMES = [
   'resume',
   'cancel',
   'pause_timeout',
+  'approve',
+  'reject',
   'batch_pause',
   'batch_resume',
   'batch_cancel',
@@ -32,6 +35,8 @@ export interface TaskAction {
   trace_id: string;
   /** For batch actions: the batch. */
   batch_id?: string;
+  /** A decision on an approval gate: which one. */
+  approval_id?: string;
   /** A pause with a deadline: its length. */
   timeout_seconds?: number;
   /** A pause with a deadline, and a deadline that passed: the policy. */

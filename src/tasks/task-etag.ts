@@ -6,13 +6,20 @@ import { type TaskSnapshot, effectiveControl, statusOf } from './task-history';
  * The ETag of a task: a digest of what its status and control-state answers say (run, status,
  * control version and fields), nothing else. Every instance reads the same state from Temporal
  * (and the shared decision ledger), so every instance answers the same tag for it; it changes
- * with the status and with every control change, not with progress.
+ * with the status, with every control change and every change of approvals, not with progress.
  */
 export function taskEtag(task: TaskSnapshot): string {
   const control = effectiveControl(task);
   const digest = createHash('sha256')
     .update(
-      JSON.stringify([task.runId, statusOf(task), control.version, publicControlState(control)]),
+      JSON.stringify([
+        task.runId,
+        statusOf(task),
+        control.version,
+        publicControlState(control),
+        // Tasks with approval gates: control-state also answers the pending approval.
+        ...(task.approvals ? [task.approvals.version] : []),
+      ]),
     )
     .digest('base64url');
   return `"${digest.slice(0, 27)}"`;

@@ -8,6 +8,8 @@ export const TASK_EVENT_TYPES = [
   'workflow.cancelled',
   'WORKFLOW_COMPLETED',
   'WORKFLOW_FAILED',
+  'APPROVAL_REQUESTED',
+  'APPROVAL_DECISION',
 ] as const;
 export type TaskEventType = (typeof TASK_EVENT_TYPES)[number];
 

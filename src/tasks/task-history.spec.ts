@@ -88,6 +88,7 @@ const midBatch = (next: HistoryEvent | undefined): boolean =>
     next.workflowPropertiesModifiedEventAttributes ||
     next.upsertWorkflowSearchAttributesEventAttributes ||
     next.activityTaskScheduledEventAttributes ||
+    next.startChildWorkflowExecutionInitiatedEventAttributes ||
     next.activityTaskCompletedEventAttributes ||
     next.activityTaskFailedEventAttributes ||
     next.workflowTaskCompletedEventAttributes ||
@@ -262,6 +263,110 @@ describe('TaskHistoryFold', () => {
         recordedHistory(`${DEADLINE_HISTORIES}-deadline-cleared`),
       )!.events.find((e) => e.type === 'workflow.resumed');
       expect(cleared).toMatchObject({ requested_by: 'alice', reason: 'reviewed' });
+    });
+  });
+
+  describe('approval gates and webhooks (v5)', () => {
+    const START = ['WORKFLOW_STARTED', 'PROGRESS@pre_planning'];
+    const STEP_1_TO_END = [
+      'PROGRESS@pre_step_1',
+      'PROGRESS@pre_step_2',
+      'PROGRESS@pre_step_2',
+      'PROGRESS@pre_synthesis',
+      'PROGRESS@pre_completion',
+      'WORKFLOW_COMPLETED',
+    ];
+    const V5: Record<string, { events: string[]; actions: string[]; approvals?: string[] }> = {
+      'approval-approved': {
+        events: [
+          ...START,
+          'PROGRESS@pre_step_1',
+          'APPROVAL_REQUESTED@pre_step_1',
+          'APPROVAL_DECISION@pre_step_1',
+          ...STEP_1_TO_END,
+        ],
+        actions: ['submit', 'approve'],
+        approvals: ['approved'],
+      },
+      // The decision stands for the cancellation it makes; the close follows.
+      'approval-rejected': {
+        events: [
+          ...START,
+          'PROGRESS@pre_step_1',
+          'PROGRESS@pre_step_1',
+          'PROGRESS@pre_step_2',
+          'PROGRESS@pre_step_2',
+          'PROGRESS@pre_synthesis',
+          'APPROVAL_REQUESTED@pre_synthesis',
+          'APPROVAL_DECISION@pre_synthesis',
+          'workflow.cancelled@pre_synthesis',
+        ],
+        actions: ['submit', 'reject'],
+        approvals: ['rejected'],
+      },
+      'approval-expired-rejected': {
+        events: [
+          ...START,
+          'APPROVAL_REQUESTED@pre_planning',
+          'APPROVAL_DECISION@pre_planning',
+          'workflow.cancelled@pre_planning',
+        ],
+        actions: ['submit', 'reject'],
+        approvals: ['expired'],
+      },
+      // Paused while waiting: the pause takes effect once the approval is in.
+      'approval-paused-while-waiting': {
+        events: [
+          ...START,
+          'PROGRESS@pre_step_1',
+          'APPROVAL_REQUESTED@pre_step_1',
+          'workflow.pausing',
+          'APPROVAL_DECISION@pre_step_1',
+          'workflow.paused@pre_step_1',
+          'workflow.resumed@pre_step_1',
+          ...STEP_1_TO_END,
+        ],
+        actions: ['submit', 'pause', 'approve', 'resume'],
+        approvals: ['approved'],
+      },
+      // A webhook changes nothing in the task's own events.
+      'webhook-pause-resume-completed': {
+        events: [
+          ...START,
+          'PROGRESS@pre_step_1',
+          'workflow.pausing',
+          'PROGRESS@pre_step_1',
+          'PROGRESS@pre_step_2',
+          'workflow.paused@pre_step_2',
+          'workflow.resumed@pre_step_2',
+          'PROGRESS@pre_step_2',
+          'PROGRESS@pre_synthesis',
+          'PROGRESS@pre_completion',
+          'WORKFLOW_COMPLETED',
+        ],
+        actions: ['submit', 'pause', 'resume'],
+      },
+    };
+    const acme: Principal = { ...dev, tenantId: 'acme' };
+
+    describe.each(Object.keys(V5))('%s', (name) => {
+      const history = () => recordedHistory(`v5-${name}`);
+
+      it('derives the documented events, the actions and the approvals', () => {
+        expect(described(history())).toEqual(V5[name].events);
+        const fold = new TaskHistoryFold('task', 'run-1');
+        const actions: TaskAction[] = [];
+        fold.onAction = (action) => actions.push(action);
+        for (const event of history()) fold.apply(event);
+        expect(actions.map((a) => a.action)).toEqual(V5[name].actions);
+        expect(fold.snapshot!.approvals?.approvals.map((a) => a.state)).toEqual(V5[name].approvals);
+      });
+
+      it('replays from any event id exactly what follows it, reading back only to a record', () =>
+        expectExactReplays(history()));
+
+      it('reads the task at any point of its history as folding it up to there does', () =>
+        expectReadsAtEveryPoint(history(), acme));
     });
   });
 

@@ -4,11 +4,14 @@ import {
   ActionOrigin,
   CANCEL_SIGNAL,
   ControlRecord,
+  MEMO_APPROVAL,
+  MEMO_APPROVALS,
   MEMO_CONTEXT,
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
   MEMO_MODE,
   MEMO_PROGRESS,
+  MEMO_WEBHOOK,
   MEMO_QUERY,
   MEMO_REQUEST_HASH,
   MEMO_SESSION_ID,
@@ -34,6 +37,17 @@ import {
   toModelUsageRecord,
   toStepResult,
 } from '../workflows/contract';
+import {
+  APPROVAL_SIGNAL,
+  APPROVAL_TIMED_OUT,
+  ApprovalsRecord,
+  applyApprovalDecision,
+  initialApprovals,
+  rejectedReason,
+  toApprovalDecision,
+  toApprovalsRecord,
+} from '../workflows/approval-contract';
+import { type WebhookSpec, toWebhookSpec } from '../workflows/webhook-contract';
 import type { TaskAction, TaskActionName } from './task-action';
 import type { TaskEvent } from './task-event';
 import type { TaskStatus, TerminalStatus } from './task-status';
@@ -63,6 +77,10 @@ export interface TaskSnapshot {
   progress?: TaskProgress;
   /** Model, provider and summed token usage, for executors that report them. */
   model?: ModelUsageRecord;
+  /** Where the task's events are POSTed, when it was submitted with a webhook. */
+  webhook?: WebhookSpec;
+  /** Tasks with approval gates: their approvals so far (none before the first request). */
+  approvals?: ApprovalsRecord;
   result: string;
   error: string;
 }
@@ -119,6 +137,10 @@ export function snapshotFromMemo(
     control: controlFromMemo(memo[MEMO_CONTROL]),
     progress,
     model: toModelUsageRecord(memo[MEMO_MODEL_USAGE]),
+    webhook: toWebhookSpec(memo[MEMO_WEBHOOK]),
+    approvals:
+      toApprovalsRecord(memo[MEMO_APPROVALS]) ??
+      (memo[MEMO_APPROVAL] !== undefined ? initialApprovals() : undefined),
     result: '',
     error: '',
   };
@@ -135,7 +157,7 @@ function controlFromMemo(value: unknown): ControlRecord {
  */
 export function recordedState(
   event: HistoryEvent,
-): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model'> | undefined {
+): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model' | 'approvals'> | undefined {
   const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (!fields) return undefined;
   const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
@@ -144,7 +166,11 @@ export function recordedState(
   const updatedAt = asDate(memo[MEMO_UPDATED_AT]);
   // Model usage is written with every record once there is any: absent means none yet.
   const model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]);
-  return control && progress && updatedAt ? { control, progress, updatedAt, model } : undefined;
+  // Likewise approvals, for tasks with gates.
+  const approvals = toApprovalsRecord(memo[MEMO_APPROVALS]);
+  return control && progress && updatedAt
+    ? { control, progress, updatedAt, model, approvals }
+    : undefined;
 }
 
 /** The end of a workflow task: the memo holds the state the workflow reached in it. */
@@ -226,6 +252,9 @@ export class TaskHistoryFold {
     }
 
     const signaled = event.workflowExecutionSignaledEventAttributes;
+    if (signaled?.signalName === APPROVAL_SIGNAL) {
+      return this.approvalDecided(event, at, decode(signaled.input?.payloads));
+    }
     if (signaled?.signalName && isControlSignalName(signaled.signalName)) {
       const request = toControlRequest(decode(signaled.input?.payloads));
       const requestedAt = requestTime(request, at);
@@ -397,6 +426,14 @@ export class TaskHistoryFold {
       this.knownVersion = recorded.version;
       if (recorded.timed_out) return this.pauseTimedOut(event, at, recorded);
     }
+    const approvals = toApprovalsRecord(memo[MEMO_APPROVALS]);
+    if (approvals && approvals.version > (task.approvals?.version ?? 0)) {
+      // A change the workflow made by itself (decisions are folded from their signals first).
+      const previous = task.approvals ?? initialApprovals();
+      task.approvals = approvals;
+      const changed = this.approvalsChanged(event, at, previous, approvals);
+      if (changed) return changed;
+    }
     const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
     if (!progress) return undefined;
     const previous = task.progress;
@@ -461,6 +498,111 @@ export class TaskHistoryFold {
     this.current!.terminal = terminal;
     this.current!.closedAt = at;
     this.current!.updatedAt = at;
+  }
+
+  /**
+   * A decision signal: applied by the contract's rule (it settles only the approval the task
+   * waits for); a rejection also cancels the task, as the workflow does.
+   */
+  private approvalDecided(event: HistoryEvent, at: Date, input: unknown): TaskEvent | undefined {
+    const task = this.current!;
+    const decision = toApprovalDecision(input);
+    if (!decision) return undefined;
+    const decidedAt = requestTime(
+      { reason: '', requested_by: '', requested_at: decision.requested_at },
+      at,
+    );
+    const before = task.approvals ?? initialApprovals();
+    const after = applyApprovalDecision(before, decision, decidedAt);
+    if (after === before) return undefined;
+    task.approvals = after;
+    task.updatedAt = decidedAt;
+    if (!decision.approved) {
+      const request = {
+        reason: rejectedReason(decision.feedback),
+        requested_by: decision.requested_by,
+      };
+      task.control = applyControlSignal(task.control, CANCEL_SIGNAL, request, decidedAt);
+      this.knownVersion = Math.max(this.knownVersion, task.control.version);
+    }
+    this.action(
+      decision.approved ? 'approve' : 'reject',
+      decision.requested_by,
+      decision.feedback,
+      decidedAt,
+      decision,
+      { approval_id: decision.approval_id },
+    );
+    const checkpoint = before.pending?.checkpoint ?? '';
+    return this.emit(
+      event,
+      at,
+      'APPROVAL_DECISION',
+      decision.approved ? 'Approved' : withReason('Rejected', decision.feedback),
+      {
+        approval_id: decision.approval_id,
+        checkpoint,
+        approved: decision.approved,
+        decided_by: decision.requested_by,
+        feedback: decision.feedback,
+      },
+    );
+  }
+
+  /** What the workflow did by itself: asked for a decision, or let a request expire. */
+  private approvalsChanged(
+    event: HistoryEvent,
+    at: Date,
+    before: ApprovalsRecord,
+    after: ApprovalsRecord,
+  ): TaskEvent | undefined {
+    const pending = after.pending;
+    if (pending && pending.approval_id !== before.pending?.approval_id) {
+      return this.emit(
+        event,
+        at,
+        'APPROVAL_REQUESTED',
+        `Approval requested at ${pending.checkpoint}`,
+        {
+          approval_id: pending.approval_id,
+          checkpoint: pending.checkpoint,
+        },
+      );
+    }
+    const expired = before.pending
+      ? after.approvals.find(
+          (a) => a.approval_id === before.pending!.approval_id && a.state === 'expired',
+        )
+      : undefined;
+    if (expired) {
+      // Approved when the task went on; otherwise the record also shows it cancelled.
+      const approved = !this.current!.control.is_cancelled;
+      this.action(
+        approved ? 'approve' : 'reject',
+        SYSTEM_ACTOR,
+        APPROVAL_TIMED_OUT,
+        at,
+        {},
+        {
+          approval_id: expired.approval_id,
+        },
+      );
+      return this.emit(
+        event,
+        at,
+        'APPROVAL_DECISION',
+        approved ? 'Approval timed out: approved' : 'Approval timed out: rejected',
+        {
+          approval_id: expired.approval_id,
+          checkpoint: expired.checkpoint,
+          approved,
+          decided_by: expired.decided_by,
+          feedback: '',
+          expired: true,
+        },
+      );
+    }
+    return undefined;
   }
 
   private emit(

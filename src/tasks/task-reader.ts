@@ -107,6 +107,12 @@ export class TaskReader {
       task.control = decision.control;
       task.updatedAt = new Date(decision.decidedAt);
     }
+    // Approvals count their own changes: a decision on one is newer than the memo when its
+    // record is.
+    if (decision.approvals && decision.approvals.version > (task.approvals?.version ?? 0)) {
+      task.approvals = decision.approvals;
+      task.updatedAt = new Date(decision.decidedAt);
+    }
     return task;
   }
 

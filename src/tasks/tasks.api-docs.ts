@@ -19,7 +19,11 @@ import {
 import { ApiError } from '../common/api-responses';
 import { ControlRequestDto, PauseRequestDto } from './dto/control-request.dto';
 import { ListTasksResponseDto } from './dto/list-tasks.dto';
-import { SubmitTaskResponseDto, SubmitTaskStreamResponseDto } from './dto/submit-task.dto';
+import {
+  SubmitTaskDto,
+  SubmitTaskResponseDto,
+  SubmitTaskStreamResponseDto,
+} from './dto/submit-task.dto';
 import { TaskActionsResponseDto } from './dto/task-actions.dto';
 import {
   ControlAcceptedResponseDto,
@@ -67,6 +71,33 @@ const ControlBody = () =>
     required: false,
     examples: { reason: { value: { reason: 'User approved continuation' } } },
   });
+
+/** The submit body, with examples for Swagger UI's "Try it out". */
+const SubmitBody = () =>
+  ApiBody({
+    type: SubmitTaskDto,
+    examples: {
+      simple: {
+        summary: 'A task',
+        value: { query: 'Summarize the quarterly report', context: { steps: 3 } },
+      },
+      webhook: {
+        summary: 'A task whose events are POSTed to a webhook',
+        value: {
+          query: 'Summarize the quarterly report',
+          webhook: {
+            url: 'https://hooks.example.com/task-events',
+            events: ['workflow.paused', 'WORKFLOW_COMPLETED', 'WORKFLOW_FAILED'],
+          },
+        },
+      },
+    },
+  });
+
+const WEBHOOK_ERRORS = {
+  webhook_private: 'webhook.url must not point to a loopback, private or other non-public address',
+  webhook_scheme: 'webhook.url must be an http or https URL',
+};
 
 const ETAG_HEADER = {
   ETag: {
@@ -153,12 +184,14 @@ const stacked = (...decorators: Array<ClassDecorator | MethodDecorator | Propert
 export const ApiSubmitTask = () =>
   stacked(
     ApiOperation({ operationId: 'submitTask', summary: 'Submit a task' }),
+    SubmitBody(),
     ApiIdempotencyKeyHeader(),
     ApiOkResponse({ type: SubmitTaskResponseDto, headers: SUBMITTED_HEADERS }),
     ApiError(400, 'Bad input; the message names the problem', {
       query_required: 'Query is required',
       malformed: 'Invalid request body: Unexpected end of JSON input',
       too_deep: 'Invalid request body: nested more than 64 levels deep',
+      ...WEBHOOK_ERRORS,
     }),
     IdempotencyConflict(),
   );
@@ -170,6 +203,7 @@ export const ApiSubmitTaskAndStream = () =>
       summary: 'Submit a task and get the URL of its event stream',
       description: 'A client that connects to `stream_url` afterwards still receives every event.',
     }),
+    SubmitBody(),
     ApiIdempotencyKeyHeader(),
     ApiCreatedResponse({
       type: SubmitTaskStreamResponseDto,

@@ -46,6 +46,7 @@ import { parseIfMatch, taskEtag } from './task-etag';
 import { TaskIdPipe } from './task-id.pipe';
 import { TaskListService } from './task-list.service';
 import { ControlOutcome, SubmittedTask, TasksService } from './tasks.service';
+import { WebhookFailures } from '../webhooks/webhook-failures';
 
 /** Answers an accepted action with the ETag of the state it leads to. */
 function accepted(
@@ -65,6 +66,7 @@ export class TasksController {
   constructor(
     private readonly tasks: TasksService,
     private readonly taskList: TaskListService,
+    private readonly webhookFailures: WebhookFailures,
   ) {}
 
   @Post()
@@ -128,9 +130,10 @@ export class TasksController {
     @Res({ passthrough: true }) res: Response,
   ): Promise<TaskStatusResponseDto> {
     const task = await this.tasks.get(principal, id);
+    const webhookFailures = task.webhook ? await this.webhookFailures.of(id) : undefined;
     res.setHeader('X-Workflow-ID', task.taskId);
     res.setHeader('ETag', taskEtag(task));
-    return toTaskStatusResponse(task);
+    return toTaskStatusResponse(task, webhookFailures);
   }
 
   @Post(':id/pause')
@@ -202,7 +205,11 @@ export class TasksController {
   ): Promise<ControlStateResponseDto> {
     const task = await this.tasks.get(principal, id);
     res.setHeader('ETag', taskEtag(task));
-    return publicControlState(effectiveControl(task));
+    return {
+      ...publicControlState(effectiveControl(task)),
+      // Only tasks with approval gates have it, so other tasks' answers stay as they were.
+      ...(task.approvals && { pending_approval: task.approvals.pending }),
+    };
   }
 
   @Get(':id/actions')

@@ -8,6 +8,7 @@ import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
+import { WebhookFailures } from '../webhooks/webhook-failures';
 
 /**
  * Reads and decisions on tasks, without HTTP: the API's controllers use them, and so do the
@@ -27,14 +28,14 @@ import { TasksService } from './tasks.service';
     TaskReader,
     TasksService,
   ],
-  exports: [TasksService, TaskChanges, TemporalModule],
+  exports: [TasksService, TaskChanges, TaskReader, DecisionLedger, TemporalModule],
 })
 export class TaskDecisionsModule {}
 
 @Module({
   imports: [TaskDecisionsModule],
   controllers: [TasksController],
-  providers: [TaskListService],
+  providers: [TaskListService, WebhookFailures],
   exports: [TaskDecisionsModule],
 })
 export class TasksModule {}

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Principal } from '../auth/principal';
-import type { DomainError } from '../common/domain-error';
+import { InvalidInputError, type DomainError } from '../common/domain-error';
 import { canonicalJson } from '../common/canonical-json';
 import { currentRequest } from '../common/request-context';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
@@ -17,8 +17,13 @@ import {
   applyControlSignal,
   taskStartRecord,
 } from '../workflows/contract';
+import { AppConfig } from '../config/app-config';
+import { WebhookTargetError, checkWebhookTarget } from '../webhooks/webhook-target';
+import type { WebhookSpec } from '../workflows/webhook-contract';
+import type { ApprovalSpec } from '../workflows/approval-contract';
+import type { ApprovalGateDto } from '../approvals/dto/approval.dto';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
-import type { SubmitTaskDto } from './dto/submit-task.dto';
+import { DEFAULT_WEBHOOK_EVENTS, type SubmitTaskDto, type WebhookDto } from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
@@ -28,7 +33,7 @@ import {
 } from './errors';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import type { TaskAction } from './task-action';
-import type { TaskEvent } from './task-event';
+import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
 import { EntityTagCondition, ifMatchHolds, taskEtag } from './task-etag';
 import { TaskChanges } from './task-changes';
 import { TaskReader } from './task-reader';
@@ -47,6 +52,15 @@ const sha256Hex = (text: string): string => createHash('sha256').update(text).di
 function idempotentTaskId(tenantId: string, key: string): string {
   const h = sha256Hex(`${tenantId}\n${key}`);
   return `task_${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+}
+
+/** Submitted approval gates as the task keeps them: checkpoints once each, defaults resolved. */
+function approvalSpec(gate: ApprovalGateDto): ApprovalSpec {
+  return {
+    checkpoints: [...new Set(gate.checkpoints)],
+    ...(gate.timeout_seconds !== undefined && { timeout_seconds: gate.timeout_seconds }),
+    on_timeout: gate.on_timeout ?? 'reject',
+  };
 }
 
 export type ControlAction = 'pause' | 'resume' | 'cancel';
@@ -105,7 +119,7 @@ export interface ControlOutcome {
 }
 
 /** Who made the current request, for the audit trail: key name, request id and trace id. */
-function requestOrigin(principal: Principal, batchId?: string): ActionOrigin {
+export function requestOrigin(principal: Principal, batchId?: string): ActionOrigin {
   const request = currentRequest();
   return {
     key_name: principal.keyName,
@@ -128,6 +142,7 @@ export class TasksService {
     private readonly reader: TaskReader,
     private readonly ledger: DecisionLedger,
     private readonly changes: TaskChanges,
+    private readonly config: AppConfig,
   ) {}
 
   /** `request` and `idempotencyKey` as checked at the edge (SubmitTaskPipe, idempotencyKeyOf). */
@@ -137,6 +152,10 @@ export class TasksService {
     idempotencyKey?: string,
   ): Promise<SubmittedTask> {
     const context = request.context ?? {};
+    // The webhook's target is checked here, not at the edge: it needs the configuration and
+    // a DNS lookup of the host.
+    const webhook = request.webhook && (await this.webhookSpec(request.webhook));
+    const approval = request.approval && approvalSpec(request.approval);
     // What the request means, not how it is written: key order and spelled-out defaults aside.
     const requestHash = sha256Hex(
       canonicalJson([
@@ -145,6 +164,9 @@ export class TasksService {
         context,
         request.mode ?? DEFAULT_MODE,
         request.model_tier,
+        // Only when given, so the hashes of requests without one stay what they were.
+        ...(webhook || approval ? [webhook ?? null] : []),
+        ...(approval ? [approval] : []),
       ]),
     );
     const taskId =
@@ -161,6 +183,8 @@ export class TasksService {
       mode,
       model_tier: request.model_tier,
       context,
+      ...(webhook && { webhook }),
+      ...(approval && { approval }),
     };
     const started = await this.workflows.start(
       taskId,
@@ -246,6 +270,27 @@ export class TasksService {
       case 'cancel':
         return this.cancel(principal, taskId, options);
     }
+  }
+
+  /**
+   * A submitted webhook as the task keeps it: its target checked (public addresses only unless
+   * allowed) and its event types resolved, in the order of the event list.
+   */
+  private async webhookSpec(webhook: WebhookDto): Promise<WebhookSpec> {
+    const { secret, allowPrivate } = this.config.webhooks;
+    if (!secret) {
+      throw new InvalidInputError(
+        'webhook cannot be used: this service has no WEBHOOK_SECRET to sign deliveries with',
+      );
+    }
+    try {
+      await checkWebhookTarget(webhook.url, allowPrivate);
+    } catch (err) {
+      if (err instanceof WebhookTargetError) throw new InvalidInputError(err.message);
+      throw err;
+    }
+    const wanted = new Set<string>(webhook.events ?? DEFAULT_WEBHOOK_EVENTS);
+    return { url: webhook.url, events: TASK_EVENT_TYPES.filter((type) => wanted.has(type)) };
   }
 
   /** The task as it stands, for reads: status and control-state. */
@@ -370,6 +415,12 @@ function decision(
   const control = applyControlSignal(task.control, signal, request, new Date(decidedAt));
   return [
     { etag: taskEtag({ ...task, control }), sent: true },
-    { runId: task.runId, control, decidedAt },
+    {
+      runId: task.runId,
+      control,
+      decidedAt,
+      // Carried along: a later decision must not hide an earlier one on an approval.
+      ...(task.approvals && { approvals: task.approvals }),
+    },
   ];
 }

@@ -12,6 +12,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
+import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
 import { temporalConnectionOptions } from './connection-options';
@@ -26,6 +27,16 @@ import { TemporalSetupError } from './temporal-setup-error';
  */
 export const WORKER_ACTIVITIES = Symbol('WORKER_ACTIVITIES');
 export type WorkerActivities = NonNullable<WorkerOptions['activities']>;
+
+/**
+ * The webhook delivery activities, on a task queue of their own; null when this worker
+ * delivers no webhooks (no WEBHOOK_SECRET). `stop` ends their open sessions at shutdown.
+ */
+export const WEBHOOK_ACTIVITIES = Symbol('WEBHOOK_ACTIVITIES');
+export interface WebhookWorkerActivities {
+  activities: WorkerActivities;
+  stop(): void;
+}
 
 const RECONNECT_DELAY_MS = 2000;
 const UNAVAILABLE = 14;
@@ -75,6 +86,8 @@ export class TaskWorker
   private readonly logger = new Logger(TaskWorker.name);
   private connection?: NativeConnection;
   private worker?: Worker;
+  /** Delivers task webhooks, on a task queue of its own (absent without WEBHOOK_SECRET). */
+  private webhookWorker?: Worker;
   private running?: Promise<void>;
   private readonly stopping = new AbortController();
 
@@ -82,6 +95,7 @@ export class TaskWorker
     private readonly config: AppConfig,
     @Inject(WORKER_ACTIVITIES) private readonly activities: WorkerActivities,
     private readonly redis: SharedRedis,
+    @Inject(WEBHOOK_ACTIVITIES) private readonly webhooks: WebhookWorkerActivities | null,
   ) {}
 
   /**
@@ -147,9 +161,34 @@ export class TaskWorker
       maxHeartbeatThrottleInterval: '1 second',
       sinks: this.taskNoticeSinks(),
     });
+    this.webhookWorker = await this.createWebhookWorker(this.connection);
     if (this.stopping.signal.aborted) return;
     this.logger.log(`Worker polling task queue "${taskQueue}" on ${address ?? 'localhost:7233'}`);
-    await this.worker.run();
+    await Promise.all([this.worker.run(), this.webhookWorker?.run()]);
+  }
+
+  /**
+   * Delivery sessions last as long as their task (they wait for its events), so they get a
+   * task queue and slots of their own: however many webhooks wait on slow receivers, the
+   * tasks' own activities are never queued behind them.
+   */
+  private async createWebhookWorker(connection: NativeConnection): Promise<Worker | undefined> {
+    const { namespace, taskQueue } = this.config.temporal;
+    if (!this.webhooks) {
+      this.logger.warn('WEBHOOK_SECRET is not set: this worker delivers no task webhooks');
+      return undefined;
+    }
+    return Worker.create({
+      connection,
+      namespace,
+      taskQueue: webhookTaskQueue(taskQueue),
+      activities: this.webhooks.activities,
+      maxConcurrentActivityTaskExecutions: this.config.webhooks.maxConcurrentTasks,
+      // Sessions heartbeat their progress each second; a retried one resumes from the last.
+      maxHeartbeatThrottleInterval: '1 second',
+      // A stopping worker ends its sessions at once (they resume elsewhere from a heartbeat).
+      shutdownGraceTime: '1 second',
+    });
   }
 
   /** Connects, retrying while Temporal is unreachable; undefined once shutdown began. */
@@ -193,6 +232,8 @@ export class TaskWorker
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping.abort();
     if (this.worker?.getState() === 'RUNNING') this.worker.shutdown();
+    if (this.webhookWorker?.getState() === 'RUNNING') this.webhookWorker.shutdown();
+    this.webhooks?.stop();
     await this.running;
   }
 

@@ -8,6 +8,7 @@ import {
 import { tsToDate } from '@temporalio/common/lib/time';
 import { temporal } from '@temporalio/proto';
 import { AppConfig } from '../config/app-config';
+import type { APPROVAL_SIGNAL, ApprovalDecisionRequest } from '../workflows/approval-contract';
 import {
   CANCEL_SIGNAL,
   ControlRequest,
@@ -16,7 +17,7 @@ import {
   TaskInput,
 } from '../workflows/contract';
 import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../workflows/batch-contract';
-import { TaskServiceUnavailableError } from './errors';
+import { TaskNotFoundError, TaskServiceUnavailableError } from './errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
 import { SearchAttributes, whileSearchAttributesPropagate } from './search-attributes';
 
@@ -75,6 +76,27 @@ interface HistoryPage {
 const timestamp = (value: Parameters<typeof tsToDate>[0] | null | undefined) =>
   value ? tsToDate(value) : undefined;
 
+function toDescription({
+  workflowExecutionInfo: info,
+  pendingWorkflowTask,
+}: temporal.api.workflowservice.v1.IDescribeWorkflowExecutionResponse): WorkflowDescription {
+  const status = info?.status ?? WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
+  return {
+    runId: info?.execution?.runId ?? '',
+    status: WorkflowExecutionStatus[status].replace('WORKFLOW_EXECUTION_STATUS_', ''),
+    open: status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
+    startTime: timestamp(info?.startTime) ?? new Date(0),
+    closeTime: timestamp(info?.closeTime),
+    memo: mapFromPayloads(defaultPayloadConverter, info?.memo?.fields) ?? {},
+    historyLength: Number(info?.historyLength ?? 0),
+    pendingWorkflowTask: !pendingWorkflowTask
+      ? 'none'
+      : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
+        ? 'started'
+        : 'scheduled',
+  };
+}
+
 /**
  * The Temporal calls behind task operations, and nothing else: no task rules live here. Every
  * Temporal error leaves this class as a domain error (not found, unavailable) or unchanged.
@@ -117,27 +139,39 @@ export class TaskWorkflowGateway {
    * `runId`, or of the latest run.
    */
   async describe(workflowId: string, runId?: string): Promise<WorkflowDescription> {
-    const { workflowExecutionInfo: info, pendingWorkflowTask } = await this.call(() =>
-      this.client.workflowService.describeWorkflowExecution({
-        namespace: this.config.temporal.namespace,
-        execution: { workflowId, runId },
-      }),
+    return toDescription(
+      await this.call(() =>
+        this.client.workflowService.describeWorkflowExecution({
+          namespace: this.config.temporal.namespace,
+          execution: { workflowId, runId },
+        }),
+      ),
     );
-    const status = info?.status ?? WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_UNSPECIFIED;
-    return {
-      runId: info?.execution?.runId ?? '',
-      status: WorkflowExecutionStatus[status].replace('WORKFLOW_EXECUTION_STATUS_', ''),
-      open: status === WorkflowExecutionStatus.WORKFLOW_EXECUTION_STATUS_RUNNING,
-      startTime: timestamp(info?.startTime) ?? new Date(0),
-      closeTime: timestamp(info?.closeTime),
-      memo: mapFromPayloads(defaultPayloadConverter, info?.memo?.fields) ?? {},
-      historyLength: Number(info?.historyLength ?? 0),
-      pendingWorkflowTask: !pendingWorkflowTask
-        ? 'none'
-        : pendingWorkflowTask.state === PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED
-          ? 'started'
-          : 'scheduled',
-    };
+  }
+
+  /**
+   * The description of a workflow's latest run with its first pending activity's last heartbeat,
+   * in one describe call; undefined when there is no such workflow.
+   */
+  async describeWithHeartbeat(
+    workflowId: string,
+  ): Promise<(WorkflowDescription & { heartbeat?: unknown }) | undefined> {
+    try {
+      const described = await this.call(() =>
+        this.client.workflowService.describeWorkflowExecution({
+          namespace: this.config.temporal.namespace,
+          execution: { workflowId },
+        }),
+      );
+      const details = described.pendingActivities?.[0]?.heartbeatDetails?.payloads?.[0];
+      return {
+        ...toDescription(described),
+        heartbeat: details ? defaultPayloadConverter.fromPayload(details) : undefined,
+      };
+    } catch (err) {
+      if (err instanceof TaskNotFoundError) return undefined;
+      throw err;
+    }
   }
 
   /** The activities of run `runId` that have not ended: one describe call. */
@@ -259,8 +293,8 @@ export class TaskWorkflowGateway {
 
   async signal(
     workflowId: string,
-    name: ControlSignalName,
-    request: ControlRequest,
+    name: ControlSignalName | typeof APPROVAL_SIGNAL,
+    request: ControlRequest | ApprovalDecisionRequest,
   ): Promise<void> {
     await this.call(() => this.client.workflow.getHandle(workflowId).signal(name, request));
   }

@@ -5,6 +5,8 @@
  */
 import { SearchAttributeType, defineSearchAttributeKey } from '@temporalio/common';
 import { defineQuery, type Sinks } from '@temporalio/workflow';
+import type { ApprovalSpec } from './approval-contract';
+import type { WebhookSpec } from './webhook-contract';
 
 export const TASK_WORKFLOW_TYPE = 'taskWorkflow';
 
@@ -23,6 +25,10 @@ export interface TaskInput {
   mode?: TaskMode;
   model_tier?: ModelTier;
   context: Record<string, unknown>;
+  /** Present when the task's events are to be POSTed to a URL (its delivery workflow does). */
+  webhook?: WebhookSpec;
+  /** Present when checkpoints wait for a person's decision. */
+  approval?: ApprovalSpec;
 }
 
 /** What a pause deadline does when it passes while the task is still paused. */
@@ -132,6 +138,15 @@ export const MEMO_QUERY = 'query';
 export const MEMO_MODE = 'mode';
 export const MEMO_CONTEXT = 'context';
 export const MEMO_REQUEST_HASH = 'request_hash';
+/** The task's webhook (WebhookSpec), when it has one. */
+export const MEMO_WEBHOOK = 'webhook';
+/**
+ * The task's approvals (ApprovalsRecord), kept up to date with the rest of the state by tasks
+ * that have approval gates.
+ */
+export const MEMO_APPROVALS = 'approvals';
+/** The task's approval gates (ApprovalSpec), when it has any. */
+export const MEMO_APPROVAL = 'approval';
 /** Who submitted the task: key name, request id, trace id (an ActionOrigin). */
 export const MEMO_SUBMITTED = 'submitted';
 /**
@@ -176,6 +191,8 @@ export function taskStartRecord(task: TaskInput, requestHash: string, origin?: A
       [MEMO_CONTEXT]: task.context,
       [MEMO_REQUEST_HASH]: requestHash,
       ...(origin && { [MEMO_SUBMITTED]: origin }),
+      ...(task.webhook && { [MEMO_WEBHOOK]: task.webhook }),
+      ...(task.approval && { [MEMO_APPROVAL]: task.approval }),
     },
     searchAttributes: [
       { key: TENANT_ID_ATTRIBUTE, value: task.tenant_id },

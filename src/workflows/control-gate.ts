@@ -6,6 +6,7 @@ import {
   sleep,
 } from '@temporalio/workflow';
 import {
+  CANCEL_SIGNAL,
   ControlRecord,
   ControlRequest,
   ControlSignalName,
@@ -62,6 +63,19 @@ export class ControlGate {
     if (next === this.control) return;
     this.change(next, at);
     if (next.is_paused && next.pause_deadline) this.watchDeadline(next);
+  }
+
+  /**
+   * A cancellation that is not a cancel_v1 signal (an approval rejected or expired), by the
+   * contract's cancel rule; `requestIt` when nobody else asks Temporal for the cancellation
+   * (the workflow's own decision). False when the task was cancelled already.
+   */
+  cancel(reason: string, by: string, at: Date, requestIt: boolean): boolean {
+    const next = applyControlSignal(this.control, CANCEL_SIGNAL, { reason, requested_by: by }, at);
+    if (next === this.control) return false;
+    this.change(next, at);
+    if (requestIt) this.cancelling = this.hooks.requestCancellation();
+    return true;
   }
 
   /**

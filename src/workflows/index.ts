@@ -1,2 +1,3 @@
 export { taskWorkflow } from './task.workflow';
 export { taskBatchWorkflow } from './batch.workflow';
+export { taskWebhooksWorkflow } from './webhooks.workflow';

@@ -2,17 +2,27 @@ import {
   ActivityFailure,
   ApplicationFailure,
   CancellationScope,
+  ParentClosePolicy,
   isCancellation,
   proxyActivities,
   setDefaultSignalHandler,
   setHandler,
+  startChild,
   upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ControlActivities, TaskActivities } from './activity-contract';
 import {
+  APPROVAL_SIGNAL,
+  APPROVAL_TIMED_OUT,
+  rejectedReason,
+  toApprovalDecision,
+} from './approval-contract';
+import { ApprovalGate } from './approval-gate';
+import {
   ACTIVITY_RESULT_VERSION,
+  MEMO_APPROVALS,
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
@@ -21,17 +31,25 @@ import {
   ModelUsageRecord,
   TASK_STATUS_ATTRIBUTE,
   TaskInput,
+  SYSTEM_ACTOR,
   TaskProgress,
   addModelReport,
   checkpointBeforeStep,
   controlStateQuery,
   isControlSignalName,
   publicControlState,
+  requestTime,
   toControlRequest,
   toPlanResult,
   toStepResult,
   toSynthesisResult,
 } from './contract';
+import {
+  TASK_WEBHOOKS_WORKFLOW_TYPE,
+  TaskWebhooksInput,
+  WebhookSpec,
+  webhookWorkflowId,
+} from './webhook-contract';
 import { ControlGate } from './control-gate';
 
 const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
@@ -51,6 +69,27 @@ const { requestTaskCancellation } = proxyActivities<ControlActivities>({
   // Until Temporal takes the request: a task whose deadline cancels it must end cancelled.
   retry: { maximumInterval: '1 minute' },
 });
+
+/**
+ * Starts the task's delivery workflow as a child that outlives it (its deliveries go on after
+ * the task closes, and it never holds the task up). Resolves once Temporal started it: a child
+ * whose parent closed before that is never started, so the task awaits this before it ends.
+ */
+function startWebhookDeliveries(webhook: WebhookSpec): Promise<void> {
+  const { workflowId, runId } = workflowInfo();
+  const input: TaskWebhooksInput = { task_id: workflowId, run_id: runId, webhook };
+  return CancellationScope.nonCancellable(() =>
+    startChild(TASK_WEBHOOKS_WORKFLOW_TYPE, {
+      workflowId: webhookWorkflowId(workflowId),
+      args: [input],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    }),
+  ).then(
+    () => undefined,
+    // Already started (a reset run of the same task): that one delivers.
+    () => undefined,
+  );
+}
 
 /**
  * Plans the query into steps, runs each step as an activity and synthesizes a result. Before
@@ -85,6 +124,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
       ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
+      ...(approvalGate.active && { [MEMO_APPROVALS]: approvalGate.approvals }),
     });
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
@@ -103,22 +143,54 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       CancellationScope.nonCancellable(() => requestTaskCancellation(workflowInfo().workflowId)),
     interrupt: () => work.cancel(),
   });
+  const approvalGate = new ApprovalGate(workflowInfo().workflowId, task.approval, {
+    changed: (at) => record(at),
+    cancelled: () => gate.control.is_cancelled,
+    // The workflow's own cancellation, by `system`; it asks Temporal for it itself.
+    expiredRejected: (at) => {
+      if (!gate.cancel(APPROVAL_TIMED_OUT, SYSTEM_ACTOR, at, true)) record(at);
+    },
+  });
   // One handler for every control signal, in the order Temporal recorded them. Separate
   // setHandler calls would each deliver their own buffered signals as they are registered, so a
   // pause, resume, pause sent before the first workflow task would arrive as pause, pause,
-  // resume: the API's fold of the history and the workflow would disagree.
+  // resume: the API's fold of the history and the workflow would disagree. Approval decisions
+  // come the same way, ordered with them.
   setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
-    if (isControlSignalName(name)) gate.signal(name, toControlRequest(args[0]));
+    if (isControlSignalName(name)) {
+      gate.signal(name, toControlRequest(args[0]));
+      return;
+    }
+    if (name === APPROVAL_SIGNAL && approvalGate.active) {
+      const decision = toApprovalDecision(args[0]);
+      if (!decision) return;
+      const at = requestTime(
+        { reason: '', requested_by: '', requested_at: decision.requested_at },
+        new Date(),
+      );
+      if (!approvalGate.decide(decision, at)) return;
+      // A rejection cancels the task (recorded with the decision); the API requests the
+      // cancellation that ends it.
+      const by = decision.requested_by;
+      if (decision.approved || !gate.cancel(rejectedReason(decision.feedback), by, at, false)) {
+        record(at);
+      }
+    }
   });
   setHandler(controlStateQuery, () => publicControlState(gate.control));
 
   const checkpoint = async (name: string): Promise<void> => {
     recordProgress({ checkpoint: name });
+    // A gated checkpoint waits for its decision, then (paused meanwhile) for a resume as well.
+    await approvalGate.pass(name);
     await gate.pass(
       () => recordProgress({ waiting: true }),
       () => recordProgress({ waiting: false }),
     );
   };
+
+  // Only tasks submitted with a webhook make this command: histories without one replay as before.
+  const deliveries = task.webhook && startWebhookDeliveries(task.webhook);
 
   try {
     return await work.run(async () => {
@@ -159,5 +231,7 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
       throw ApplicationFailure.nonRetryable(err.cause.message, err.cause.type ?? undefined);
     }
     throw err;
+  } finally {
+    if (deliveries) await deliveries;
   }
 }

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ON_TIMEOUT_POLICIES, type ControlState, type OnTimeout } from '../../workflows/contract';
+import { PendingApprovalDto } from '../../approvals/dto/approval.dto';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
 
@@ -43,6 +44,12 @@ export class TaskStatusResponseDto {
     description: "Tokens counted by the model server, summed over the task's calls so far",
   })
   usage?: TokenUsageDto;
+  @ApiPropertyOptional({
+    description:
+      'Tasks submitted with a webhook: failed delivery attempts so far (non-2xx answers, network errors, timeouts), retried ones included',
+    example: 0,
+  })
+  webhook_failures?: number;
 }
 
 function parseJsonObject(text: string): Record<string, unknown> | undefined {
@@ -57,7 +64,10 @@ function parseJsonObject(text: string): Record<string, unknown> | undefined {
   }
 }
 
-export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto {
+export function toTaskStatusResponse(
+  task: TaskSnapshot,
+  webhookFailures?: number,
+): TaskStatusResponseDto {
   const response = parseJsonObject(task.result);
   return {
     task_id: task.taskId,
@@ -76,6 +86,7 @@ export function toTaskStatusResponse(task: TaskSnapshot): TaskStatusResponseDto 
     ...(task.model?.model_used && { model_used: task.model.model_used }),
     ...(task.model?.provider && { provider: task.model.provider }),
     ...(task.model?.usage && { usage: task.model.usage }),
+    ...(webhookFailures !== undefined && { webhook_failures: webhookFailures }),
   };
 }
 
@@ -106,6 +117,13 @@ export class ControlStateResponseDto implements ControlState {
     description: 'What the pause deadline does; "" without one',
   })
   on_timeout!: OnTimeout | '';
+  @ApiPropertyOptional({
+    type: PendingApprovalDto,
+    nullable: true,
+    description:
+      'Tasks with approval gates: the decision the task waits for at a checkpoint, or null',
+  })
+  pending_approval?: PendingApprovalDto | null;
 }
 
 export class TaskChangedResponseDto {

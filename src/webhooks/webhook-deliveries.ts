@@ -1,0 +1,260 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { Observable, Subscription } from 'rxjs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppConfig } from '../config/app-config';
+import { FeedState, TaskEventFeeds } from '../events/task-event-feeds';
+import { TaskNotFoundError } from '../tasks/errors';
+import type { TaskEvent } from '../tasks/task-event';
+import { TaskSnapshot, snapshotFromMemo } from '../tasks/task-history';
+import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
+import {
+  DeliveryProgress,
+  DeliverySessionInput,
+  DeliverySessionResult,
+  WebhookActivities,
+  toDeliveryProgress,
+} from '../workflows/webhook-contract';
+import { retryDelayMs, webhookMessage } from './webhook-message';
+import { WebhookSender } from './webhook-sender';
+
+/** A session returns where it stands after this long, so its progress reaches the memo. */
+const SESSION_MS = 60 * 60_000;
+/**
+ * A session waits for a retry itself only this long; a longer backoff ends the session and the
+ * delivery workflow waits on a Temporal timer instead (no activity slot held, no hot loop).
+ */
+const MAX_SESSION_WAIT_MS = 60_000;
+/** Sessions heartbeat their progress this often (the workflow's heartbeat timeout is 10 s). */
+const HEARTBEAT_MS = 1000;
+
+/** The first event held with a `seq` above `after`, by binary search (events ascend by seq). */
+function firstAfter(events: readonly TaskEvent[], after: number): TaskEvent | undefined {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (events[mid].seq <= after) low = mid + 1;
+    else high = mid;
+  }
+  return events[low];
+}
+
+/** The latest state of a task's feed, and a way to wait for the next one. */
+class FeedWatch {
+  latest?: FeedState;
+  error?: Error;
+  /** Counts the states (and errors) seen. */
+  version = 0;
+  private wake?: () => void;
+  private readonly subscription: Subscription;
+
+  constructor(feed: Observable<FeedState>) {
+    this.subscription = feed.subscribe({
+      next: (state) => {
+        this.latest = state;
+        this.version++;
+        this.wake?.();
+      },
+      error: (err: unknown) => {
+        this.error = err instanceof Error ? err : new Error(String(err));
+        this.version++;
+        this.wake?.();
+      },
+    });
+  }
+
+  /** Resolves once there is news since `version`, after `ms`, or when `signal` aborts. */
+  async changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
+    if (this.version !== version) return;
+    const next = new Promise<void>((resolve) => (this.wake = resolve));
+    await Promise.race([next, sleep(ms, undefined, { signal }).catch(() => undefined)]);
+    this.wake = undefined;
+  }
+
+  close(): void {
+    this.subscription.unsubscribe();
+  }
+}
+
+/**
+ * The delivery activity of task webhooks (run on the webhook task queue): one session follows a
+ * task's events with this worker's feeds (history long polls within the configured budget,
+ * else tail reads; the same machinery as the API's streams) and POSTs each wanted event in
+ * `seq` order, retrying a failed one with backoff until it is delivered or its retry window
+ * has passed, before it goes on to the next. Its progress is heartbeated each second: a session
+ * whose worker dies runs again elsewhere from there (an event may then arrive twice, never
+ * never). Nothing here touches the task itself.
+ */
+@Injectable()
+export class WebhookDeliveries {
+  private readonly logger = new Logger('Webhooks');
+  private readonly sender?: WebhookSender;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly workflows: TaskWorkflowGateway,
+    private readonly feeds: TaskEventFeeds,
+  ) {
+    const { secret, allowPrivate, timeoutMs } = config.webhooks;
+    if (secret) this.sender = new WebhookSender({ secret, allowPrivate, timeoutMs });
+  }
+
+  /** Whether this worker can deliver (it has a secret to sign with). */
+  get enabled(): boolean {
+    return this.sender !== undefined;
+  }
+
+  activities(): WebhookActivities {
+    return { deliverTaskWebhooks: (input) => this.session(input) };
+  }
+
+  /** Ends every session now (the worker is stopping): each runs again on another worker. */
+  stop(): void {
+    this.stopping.abort();
+    this.sender?.close();
+  }
+
+  private async session(input: DeliverySessionInput): Promise<DeliverySessionResult> {
+    const ctx = Context.current();
+    const state = {
+      progress: toDeliveryProgress(ctx.info.heartbeatDetails) ?? input.progress,
+    };
+    const beat = (): void => ctx.heartbeat(state.progress);
+    beat();
+    const timer = setInterval(beat, HEARTBEAT_MS);
+    const stop = AbortSignal.any([ctx.cancellationSignal, this.stopping.signal]);
+    const endsAt = Date.now() + SESSION_MS;
+    let watch: FeedWatch | undefined;
+    try {
+      const task = await this.task(input);
+      if (!task) return { progress: state.progress, done: true };
+      watch = new FeedWatch(this.feeds.follow(task, state.progress.seq));
+      for (;;) {
+        this.checkStopped(stop);
+        const seen = watch.version;
+        if (watch.error) throw watch.error;
+        const feed = watch.latest;
+        if (feed?.failure instanceof TaskNotFoundError) {
+          // The task's history is gone (past the namespace's retention): nothing more to send.
+          return { progress: state.progress, done: true };
+        }
+        const next = feed && firstAfter(feed.events, state.progress.seq);
+        if (next) {
+          if (!input.webhook.events.includes(next.type)) {
+            state.progress = { ...state.progress, seq: next.seq };
+            continue;
+          }
+          const done = await this.deliver(input, next, state, endsAt, stop);
+          if (!done) return { progress: state.progress, done: false };
+          continue;
+        }
+        if (feed?.closed) return { progress: state.progress, done: true };
+        if (Date.now() >= endsAt) return { progress: state.progress, done: false };
+        await watch.changed(seen, endsAt - Date.now(), stop);
+      }
+    } finally {
+      clearInterval(timer);
+      watch?.close();
+    }
+  }
+
+  /** The task as its memo tells it: enough to follow its events. Undefined when it is gone. */
+  private async task(input: DeliverySessionInput): Promise<TaskSnapshot | undefined> {
+    try {
+      const described = await this.workflows.describe(input.task_id, input.run_id);
+      return snapshotFromMemo(input.task_id, input.run_id, described.memo, described.startTime);
+    } catch (err) {
+      if (err instanceof TaskNotFoundError) return undefined;
+      throw err;
+    }
+  }
+
+  /**
+   * Delivers one event: attempts until one succeeds or the retry window passed (given up).
+   * False when the next attempt is due too late for this session (beyond MAX_SESSION_WAIT_MS
+   * or the session's end): the progress then holds the attempts so far and when the next one
+   * is due, and the delivery workflow waits for it on a timer before the next session.
+   */
+  private async deliver(
+    input: DeliverySessionInput,
+    event: TaskEvent,
+    state: { progress: DeliveryProgress },
+    endsAt: number,
+    stop: AbortSignal,
+  ): Promise<boolean> {
+    const { retryInitialMs, retryMaxMs, retryWindowMs } = this.config.webhooks;
+    const message = webhookMessage(input.task_id, event);
+    const target = new URL(input.webhook.url).origin;
+    for (;;) {
+      const retrying =
+        state.progress.retrying?.seq === event.seq ? state.progress.retrying : undefined;
+      if (retrying) {
+        const wait = Date.parse(retrying.next_at) - Date.now();
+        if (wait > 0) {
+          if (wait > MAX_SESSION_WAIT_MS || Date.now() + wait > endsAt) return false;
+          await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
+          this.checkStopped(stop);
+        }
+      }
+      const outcome = await this.sender!.send(input.webhook.url, message.id, message.body, stop);
+      this.checkStopped(stop);
+      const { progress } = state;
+      if (outcome.ok) {
+        state.progress = {
+          seq: event.seq,
+          failures: progress.failures,
+          given_up: progress.given_up,
+        };
+        if (retrying) {
+          this.logger.log(
+            `Task ${input.task_id}: event ${event.seq} delivered to ${target} after ${retrying.attempts} failed attempts`,
+          );
+        }
+        return true;
+      }
+      const now = Date.now();
+      const attempts = (retrying?.attempts ?? 0) + 1;
+      const since = retrying ? Date.parse(retrying.since) : now;
+      if (now - since >= retryWindowMs) {
+        this.logger.warn(
+          `Task ${input.task_id}: event ${event.seq} given up after ${attempts} attempts to ${target} (last: ${outcome.reason})`,
+        );
+        state.progress = {
+          seq: event.seq,
+          failures: progress.failures + 1,
+          given_up: progress.given_up + 1,
+        };
+        return true;
+      }
+      const nextAt = now + retryDelayMs(attempts, retryInitialMs, retryMaxMs);
+      if (attempts === 1) {
+        this.logger.warn(
+          `Task ${input.task_id}: event ${event.seq} to ${target} failed (${outcome.reason}); retrying`,
+        );
+      }
+      state.progress = {
+        ...progress,
+        failures: progress.failures + 1,
+        retrying: {
+          seq: event.seq,
+          since: new Date(since).toISOString(),
+          attempts,
+          next_at: new Date(nextAt).toISOString(),
+        },
+      };
+    }
+  }
+
+  /**
+   * Ends the session when it must stop: cancelled by Temporal (reported as cancelled), or this
+   * worker stopping (a failure Temporal retries at once on another worker, from the last
+   * heartbeat).
+   */
+  private checkStopped(stop: AbortSignal): void {
+    if (!stop.aborted) return;
+    if (Context.current().cancellationSignal.aborted) throw new CancelledFailure('cancelled');
+    throw ApplicationFailure.retryable('This worker is stopping', 'WorkerStopping');
+  }
+}

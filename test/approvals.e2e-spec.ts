@@ -1,0 +1,393 @@
+/**
+ * Approval gates on the real stack: a gated checkpoint waits for a decision sent to Shannon's
+ * route; approve and reject end as documented; 404, 409 and 400 cases; a request's timeout;
+ * pause while waiting; the decision in the events and the audit trail; Shannon's own Python
+ * SDK approving unchanged.
+ */
+import { TestApi } from './support/api';
+import { KEYS } from './support/keys';
+import { runWithShannonSdk } from './support/shannon-sdk';
+import { waitFor } from './support/wait';
+
+const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+describe('Approval gates', () => {
+  let api: TestApi;
+
+  beforeAll(async () => {
+    api = await TestApi.start();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+  });
+
+  const submit = async (approval: unknown, context = { steps: 2, step_duration_ms: 50 }) => {
+    const res = await api.request('POST', '/api/v1/tasks', {
+      json: { query: 'Summarize the quarterly report', context, approval },
+    });
+    expect(res.status).toBe(200);
+    return res.body.task_id as string;
+  };
+  const controlState = async (taskId: string) =>
+    (await api.request('GET', `/api/v1/tasks/${taskId}/control-state`)).body;
+  /** Resolves with the pending approval once the task waits for one. */
+  const pendingApproval = (taskId: string) =>
+    waitFor(
+      `${taskId} to wait for approval`,
+      async () => (await controlState(taskId)).pending_approval ?? undefined,
+    );
+  const decide = (body: Record<string, unknown>, key?: string) =>
+    api.request('POST', '/api/v1/approvals/decision', { json: body, key });
+  const approvals = async (taskId: string) => {
+    const res = await api.request('GET', `/api/v1/tasks/${taskId}/approvals`);
+    expect(res.status).toBe(200);
+    return res.body.approvals as any[];
+  };
+  const events = async (taskId: string, types: string[]) => {
+    const res = await api.request('GET', `/api/v1/tasks/${taskId}/events?limit=200`);
+    return (res.body.events as any[]).filter((e) => types.includes(e.type));
+  };
+  const actions = async (taskId: string) =>
+    ((await api.request('GET', `/api/v1/tasks/${taskId}/actions`)).body.actions as any[]).filter(
+      (a) => a.action === 'approve' || a.action === 'reject',
+    );
+  const runIdOf = async (taskId: string): Promise<string> => {
+    const { TemporalObserver } = await import('./support/temporal');
+    const temporal = await TemporalObserver.connect();
+    try {
+      const history = await temporal.history(taskId);
+      return history[0].workflowExecutionStartedEventAttributes!.originalExecutionRunId!;
+    } finally {
+      await temporal.close();
+    }
+  };
+
+  it('waits RUNNING at the gate, goes on when approved, and records the decision everywhere', async () => {
+    const taskId = await submit({ checkpoints: ['pre_synthesis'] });
+    const pending = await pendingApproval(taskId);
+    const approvalId = `apr_${taskId}_pre_synthesis`;
+    expect(pending).toEqual({
+      approval_id: approvalId,
+      checkpoint: 'pre_synthesis',
+      requested_at: expect.stringMatching(RFC3339),
+    });
+    expect(await api.status(taskId)).toBe('TASK_STATUS_RUNNING');
+    expect(await events(taskId, ['APPROVAL_REQUESTED'])).toEqual([
+      expect.objectContaining({
+        type: 'APPROVAL_REQUESTED',
+        approval_id: approvalId,
+        checkpoint: 'pre_synthesis',
+      }),
+    ]);
+
+    const res = await decide({
+      workflow_id: taskId,
+      approval_id: approvalId,
+      approved: true,
+      feedback: 'Looks good',
+    });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({
+      status: 'sent',
+      success: true,
+      message: 'Approval decision sent',
+      workflow_id: taskId,
+      run_id: await runIdOf(taskId),
+      approval_id: approvalId,
+    });
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+
+    expect(await approvals(taskId)).toEqual([
+      {
+        approval_id: approvalId,
+        checkpoint: 'pre_synthesis',
+        state: 'approved',
+        requested_at: pending.requested_at,
+        decided_at: expect.stringMatching(RFC3339),
+        decided_by: 'alice',
+        feedback: 'Looks good',
+      },
+    ]);
+    expect((await controlState(taskId)).pending_approval).toBeNull();
+    expect(await events(taskId, ['APPROVAL_DECISION'])).toEqual([
+      expect.objectContaining({
+        approval_id: approvalId,
+        checkpoint: 'pre_synthesis',
+        approved: true,
+        decided_by: 'alice',
+        feedback: 'Looks good',
+      }),
+    ]);
+    expect(await actions(taskId)).toEqual([
+      expect.objectContaining({
+        action: 'approve',
+        actor: 'alice',
+        key_name: 'acme-writer',
+        reason: 'Looks good',
+        approval_id: approvalId,
+      }),
+    ]);
+    // Decided already: the same or the opposite decision is refused.
+    for (const approved of [true, false]) {
+      const again = await decide({ workflow_id: taskId, approval_id: approvalId, approved });
+      expect({ status: again.status, body: again.body }).toEqual({
+        status: 409,
+        body: { error: 'approval already decided' },
+      });
+    }
+  });
+
+  it('ends CANCELLED with the feedback when rejected, and refuses a second decision at once', async () => {
+    const taskId = await submit({ checkpoints: ['pre_step_1'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    const res = await decide({
+      workflow_id: taskId,
+      approval_id: approvalId,
+      approved: false,
+      feedback: 'Wrong quarter',
+    });
+    expect(res.status).toBe(200);
+    // Exact before any worker has applied it.
+    const again = await decide({ workflow_id: taskId, approval_id: approvalId, approved: true });
+    expect({ status: again.status, body: again.body }).toEqual({
+      status: 409,
+      body: { error: 'approval already decided' },
+    });
+    await api.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+    expect(await controlState(taskId)).toEqual(
+      expect.objectContaining({
+        is_cancelled: true,
+        cancel_reason: 'approval rejected: Wrong quarter',
+        cancelled_by: 'alice',
+        pending_approval: null,
+      }),
+    );
+    expect((await approvals(taskId)).map((a) => [a.state, a.feedback])).toEqual([
+      ['rejected', 'Wrong quarter'],
+    ]);
+    expect(
+      (await events(taskId, ['APPROVAL_DECISION', 'workflow.cancelled', 'PROGRESS'])).map((e) => [
+        e.type,
+        e.approved ?? e.checkpoint,
+      ]),
+    ).toEqual([
+      ['PROGRESS', 'pre_planning'],
+      ['PROGRESS', 'pre_step_1'],
+      ['APPROVAL_DECISION', false],
+      ['workflow.cancelled', 'pre_step_1'],
+    ]);
+    expect(await actions(taskId)).toEqual([
+      expect.objectContaining({ action: 'reject', actor: 'alice', reason: 'Wrong quarter' }),
+    ]);
+  });
+
+  it('answers 404 for another tenant, an unknown task or approval, and 400 for missing fields', async () => {
+    const taskId = await submit({ checkpoints: ['pre_planning'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    const cases: [Record<string, unknown>, string | undefined, number, unknown][] = [
+      [
+        { workflow_id: taskId, approval_id: approvalId, approved: true },
+        KEYS.globexWriter,
+        404,
+        { error: 'Task not found' },
+      ],
+      [
+        { workflow_id: 'task_nobody', approval_id: approvalId, approved: true },
+        undefined,
+        404,
+        { error: 'Task not found' },
+      ],
+      [
+        { workflow_id: taskId, approval_id: 'apr_unknown', approved: true },
+        undefined,
+        404,
+        { error: 'Approval not found' },
+      ],
+      [
+        { approval_id: approvalId, approved: true },
+        undefined,
+        400,
+        { error: 'workflow_id is required' },
+      ],
+      [
+        { workflow_id: taskId, approved: true },
+        undefined,
+        400,
+        { error: 'approval_id is required' },
+      ],
+      [
+        { workflow_id: taskId, approval_id: approvalId },
+        undefined,
+        400,
+        { error: 'approved is required' },
+      ],
+      [
+        { workflow_id: taskId, approval_id: approvalId, approved: 'yes' },
+        undefined,
+        400,
+        { error: 'approved must be a boolean' },
+      ],
+      [
+        { workflow_id: taskId, approval_id: approvalId, approved: true },
+        KEYS.acmeReader,
+        403,
+        { error: 'Forbidden' },
+      ],
+    ];
+    for (const [body, key, status, answer] of cases) {
+      const res = await decide(body, key);
+      expect({ body, status: res.status, answer: res.body }).toEqual({ body, status, answer });
+    }
+    // Another tenant sees no task, and no approvals either.
+    const foreign = await api.request('GET', `/api/v1/tasks/${taskId}/approvals`, {
+      key: KEYS.globexWriter,
+    });
+    expect({ status: foreign.status, body: foreign.body }).toEqual({
+      status: 404,
+      body: { error: 'Task not found' },
+    });
+    // Still waiting: nothing above decided anything.
+    expect((await approvals(taskId)).map((a) => a.state)).toEqual(['pending']);
+    expect(
+      (await decide({ workflow_id: taskId, approval_id: approvalId, approved: true })).status,
+    ).toBe(200);
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+  });
+
+  it('answers 400 naming the problem for malformed gates at submit', async () => {
+    const cases: [unknown, string][] = [
+      [{}, 'approval.checkpoints is required'],
+      [{ checkpoints: [] }, 'approval.checkpoints must name at least one checkpoint'],
+      [
+        { checkpoints: ['pre_step_0'] },
+        'approval.checkpoints may only name pre_planning, pre_step_<1..50>, pre_synthesis or pre_completion',
+      ],
+      [
+        { checkpoints: ['pre_planning'], timeout_seconds: 0 },
+        'approval.timeout_seconds must be at least 1',
+      ],
+      [
+        { checkpoints: ['pre_planning'], timeout_seconds: 604_801 },
+        'approval.timeout_seconds must be at most 604800',
+      ],
+      [
+        { checkpoints: ['pre_planning'], on_timeout: 'wait' },
+        'approval.on_timeout must be reject or approve',
+      ],
+      ['pre_planning', 'approval must be an object with checkpoints'],
+    ];
+    for (const [approval, error] of cases) {
+      const res = await api.request('POST', '/api/v1/tasks', {
+        json: { query: 'Summarize the quarterly report', approval },
+      });
+      expect({ approval, status: res.status, body: res.body }).toEqual({
+        approval,
+        status: 400,
+        body: { error },
+      });
+    }
+  });
+
+  it('applies on_timeout when nobody decides in time: approve goes on, reject cancels', async () => {
+    const approved = await submit({
+      checkpoints: ['pre_planning'],
+      timeout_seconds: 1,
+      on_timeout: 'approve',
+    });
+    const rejected = await submit({ checkpoints: ['pre_planning'], timeout_seconds: 1 });
+    await api.waitForStatus(approved, 'TASK_STATUS_COMPLETED');
+    await api.waitForStatus(rejected, 'TASK_STATUS_CANCELLED');
+
+    for (const [taskId, policyApproved] of [
+      [approved, true],
+      [rejected, false],
+    ] as const) {
+      expect(await approvals(taskId)).toEqual([
+        expect.objectContaining({ state: 'expired', decided_by: 'system', feedback: '' }),
+      ]);
+      expect(await events(taskId, ['APPROVAL_DECISION'])).toEqual([
+        expect.objectContaining({ approved: policyApproved, decided_by: 'system', expired: true }),
+      ]);
+      expect(await actions(taskId)).toEqual([
+        expect.objectContaining({
+          action: policyApproved ? 'approve' : 'reject',
+          actor: 'system',
+          key_name: '',
+          reason: 'approval timed out',
+        }),
+      ]);
+    }
+    expect(await controlState(rejected)).toEqual(
+      expect.objectContaining({ cancel_reason: 'approval timed out', cancelled_by: 'system' }),
+    );
+    // Expired is decided: a late decision is refused.
+    const late = await decide({
+      workflow_id: approved,
+      approval_id: `apr_${approved}_pre_planning`,
+      approved: false,
+    });
+    expect({ status: late.status, body: late.body }).toEqual({
+      status: 409,
+      body: { error: 'approval already decided' },
+    });
+  });
+
+  it('needs both a resume and an approval when paused while waiting for one', async () => {
+    const taskId = await submit({ checkpoints: ['pre_step_1'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    expect((await api.request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+    expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+    expect(
+      (await decide({ workflow_id: taskId, approval_id: approvalId, approved: true })).status,
+    ).toBe(200);
+    // Approved, and now waiting at the same checkpoint for the resume: no step has run.
+    const [paused] = await waitFor('workflow.paused', async () => {
+      const found = await events(taskId, ['workflow.paused']);
+      return found.length > 0 && found;
+    });
+    expect(paused.checkpoint).toBe('pre_step_1');
+    expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+    const steps = await events(taskId, ['PROGRESS']);
+    expect(steps.map((e) => e.step)).toEqual([0, 0]);
+    expect((await api.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+  });
+
+  it('cancels a task waiting for approval; the approval is then no longer open', async () => {
+    const taskId = await submit({ checkpoints: ['pre_planning'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    expect((await api.request('POST', `/api/v1/tasks/${taskId}/cancel`)).status).toBe(202);
+    await api.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+    const res = await decide({ workflow_id: taskId, approval_id: approvalId, approved: true });
+    expect({ status: res.status, body: res.body }).toEqual({
+      status: 409,
+      body: { error: 'task is no longer waiting for this approval' },
+    });
+  });
+
+  it("works with Shannon's Python SDK approve(), unchanged", async () => {
+    const taskId = await submit({ checkpoints: ['pre_synthesis'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    const out = await runWithShannonSdk(
+      [
+        'import os',
+        'from shannon import ShannonClient',
+        "client = ShannonClient(base_url=os.environ['BASE_URL'], api_key=os.environ['API_KEY'])",
+        "print(client.approve(os.environ['APPROVAL_ID'], os.environ['WORKFLOW_ID'], approved=True, feedback='ok from the SDK'))",
+        'client.close()',
+      ].join('\n'),
+      {
+        BASE_URL: api.baseUrl,
+        API_KEY: KEYS.acmeWriter,
+        APPROVAL_ID: approvalId,
+        WORKFLOW_ID: taskId,
+      },
+    );
+    expect(out.trim()).toBe('True');
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    expect((await approvals(taskId)).map((a) => [a.state, a.feedback])).toEqual([
+      ['approved', 'ok from the SDK'],
+    ]);
+  });
+});

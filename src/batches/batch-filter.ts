@@ -1,7 +1,7 @@
+import { STATUS_QUERIES } from '../tasks/status-queries';
 import type { TaskStatus } from '../tasks/task-status';
 import {
   SESSION_ID_ATTRIBUTE,
-  TASK_STATUS_ATTRIBUTE,
   TASK_WORKFLOW_TYPE,
   TENANT_ID_ATTRIBUTE,
 } from '../workflows/contract';
@@ -16,23 +16,6 @@ export interface BatchFilter {
   createdBefore?: Date;
   taskIds?: readonly string[];
 }
-
-const TASK_STATUS = TASK_STATUS_ATTRIBUTE.name;
-
-/**
- * What each status asks visibility, as the list reads it: closed states are Temporal's own and
- * final; open ones rest on the `TaskStatus` search attribute the workflow keeps (absent until a
- * worker first runs the task, PAUSED from when the workflow has taken a pause in).
- */
-const STATUS_QUERIES: Record<TaskStatus, string> = {
-  TASK_STATUS_QUEUED: `ExecutionStatus = 'Running' AND ${TASK_STATUS} IS NULL`,
-  TASK_STATUS_RUNNING: `ExecutionStatus = 'Running' AND ${TASK_STATUS} = 'RUNNING'`,
-  TASK_STATUS_PAUSED: `ExecutionStatus = 'Running' AND ${TASK_STATUS} = 'PAUSED'`,
-  TASK_STATUS_COMPLETED: `ExecutionStatus = 'Completed'`,
-  TASK_STATUS_FAILED: `ExecutionStatus IN ('Failed', 'Terminated')`,
-  TASK_STATUS_CANCELLED: `ExecutionStatus = 'Canceled'`,
-  TASK_STATUS_TIMEOUT: `ExecutionStatus = 'TimedOut'`,
-};
 
 /**
  * The visibility query for a batch's filter, always confined to the caller's tenant. Tenant,

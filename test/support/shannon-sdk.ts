@@ -1,37 +1,25 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { ROOT } from './processes';
+import { pythonTool } from './python-tools';
 
 const VERSION = '0.7.0';
-const VENV = join(ROOT, '.tools', 'shannon-sdk');
-const PYTHON = join(VENV, 'bin', 'python');
 
 /**
  * A Python with Shannon's own SDK (PyPI `shannon-sdk`), installed into .tools/shannon-sdk on
  * first use, to check that its client works against this service unchanged.
  */
-export function shannonSdkPython(): string {
-  const installed = (): boolean =>
-    existsSync(PYTHON) &&
-    spawnSync(PYTHON, [
-      '-c',
-      `import importlib.metadata as m; assert m.version('shannon-sdk') == '${VERSION}'`,
-    ]).status === 0;
-  if (installed()) return PYTHON;
-  const run = (cmd: string, args: string[]): void => {
-    const result = spawnSync(cmd, args, { stdio: 'inherit' });
-    if (result.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed`);
-  };
-  run('python3', ['-m', 'venv', VENV]);
-  run(join(VENV, 'bin', 'pip'), [
-    'install',
-    '--quiet',
-    '--disable-pip-version-check',
+export const shannonSdkPython = (): string =>
+  pythonTool(
+    'shannon-sdk',
     `shannon-sdk==${VERSION}`,
-  ]);
-  return PYTHON;
-}
+    'python',
+    (python) =>
+      existsSync(python) &&
+      spawnSync(python, [
+        '-c',
+        `import importlib.metadata as m; assert m.version('shannon-sdk') == '${VERSION}'`,
+      ]).status === 0,
+  );
 
 /**
  * Runs a Python script with the SDK and resolves to its stdout (or rejects with its stderr).

@@ -1,5 +1,8 @@
 /** The OpenAPI document served by the app, its committed copy, and Swagger UI. */
+import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { COMMITTED_OPENAPI, stableJson } from '../src/scripts/openapi-document';
 import { TestApi } from './support/api';
 
@@ -17,6 +20,26 @@ describe('OpenAPI document', () => {
 
   it('matches the committed openapi.json (refresh it with `npm run openapi`)', () => {
     expect(stableJson(served)).toEqual(readFileSync(COMMITTED_OPENAPI, 'utf8'));
+  });
+
+  it("passes Redocly's recommended ruleset with no error or warning (redocly.yaml)", async () => {
+    const root = join(__dirname, '..');
+    // Offline: telemetry is off in redocly.yaml, and no look-up of newer versions.
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [require.resolve('@redocly/cli/bin/cli.js'), 'lint', COMMITTED_OPENAPI, '--format=json'],
+      {
+        cwd: root,
+        env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+      },
+      // Exits 1 when there are problems: the report is still on stdout.
+    ).catch((err: Error & { stdout?: string }) => ({ stdout: err.stdout ?? err.message }));
+    const report = JSON.parse(stdout);
+    const problems = report.problems.map(
+      (p: any) => `${p.severity} ${p.ruleId} at ${p.location?.[0]?.pointer}: ${p.message}`,
+    );
+    expect(problems).toEqual([]);
+    expect(report.totals).toEqual({ errors: 0, warnings: 0, ignored: 0 });
   });
 
   it('documents every route of the contract with a stable operationId', () => {
@@ -82,9 +105,14 @@ describe('OpenAPI document', () => {
     });
   });
 
-  it('documents the event stream as text/event-stream', () => {
-    const sse = served.paths['/api/v1/stream/sse'].get;
-    expect(Object.keys(sse.responses['200'].content)).toEqual(['text/event-stream']);
+  it('documents the event streams as text/event-stream strings, public routes as public', () => {
+    for (const path of ['/api/v1/stream/sse', '/api/v1/tasks/{id}/stream']) {
+      const content = served.paths[path].get.responses['200'].content;
+      expect(Object.keys(content)).toEqual(['text/event-stream']);
+      expect(content['text/event-stream'].schema.type).toBe('string');
+    }
+    expect(served.paths['/health'].get.security).toEqual([]);
+    expect(served.paths['/readiness'].get.security).toEqual([]);
   });
 
   it('serves Swagger UI at /docs', async () => {

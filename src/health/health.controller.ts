@@ -7,9 +7,16 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { ApiError } from '../common/api-responses';
 import { TemporalReadiness } from '../temporal/temporal-readiness';
 
 const READINESS_TIMEOUT_MS = 2000;
+
+/** What the HTTP server answers for any route, before the app sees the request. */
+const HeadersTooLarge = () =>
+  ApiError(431, 'Request headers over 16 KiB (the connection is closed)', {
+    too_large: 'Request headers too large',
+  });
 
 @ApiTags('operations')
 @Controller()
@@ -20,6 +27,7 @@ export class HealthController {
   @Get('health')
   @ApiOperation({ operationId: 'health', summary: 'The process is running' })
   @ApiOkResponse({ schema: { example: { status: 'healthy' } } })
+  @HeadersTooLarge()
   health(): { status: string } {
     return { status: 'healthy' };
   }
@@ -37,6 +45,7 @@ export class HealthController {
   @ApiServiceUnavailableResponse({
     schema: { example: { status: 'not ready', checks: { temporal: 'failed' } } },
   })
+  @HeadersTooLarge()
   async readiness(@Res({ passthrough: true }) res: Response): Promise<object> {
     const report = await this.temporal.check(READINESS_TIMEOUT_MS);
     if (report.ready) return { status: 'ready', checks: { temporal: 'ok' } };

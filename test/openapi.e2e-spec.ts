@@ -115,6 +115,54 @@ describe('OpenAPI document', () => {
     expect(served.paths['/readiness'].get.security).toEqual([]);
   });
 
+  it('offers an example for every request body, path parameter and documented response', () => {
+    const schemas = served.components.schemas as Record<string, any>;
+    const resolve = (schema: any): any =>
+      schema?.$ref ? schemas[schema.$ref.replace('#/components/schemas/', '')] : schema;
+    /** What Swagger UI cannot fill with a realistic value: the paths of example-less fields. */
+    const bare = (schema: any, at: string, seen = new Set<any>()): string[] => {
+      const s = resolve(schema);
+      if (!s || seen.has(s) || s.example !== undefined || s.enum || s.default !== undefined) {
+        return [];
+      }
+      seen.add(s);
+      if (s.allOf) return s.allOf.flatMap((part: any) => bare(part, at, seen));
+      if (s.type === 'array') return bare(s.items, `${at}[]`, seen);
+      if (s.properties) {
+        return (
+          Object.entries(s.properties)
+            // `result` parsed, when it is a JSON object: an invented one would mislead.
+            .filter(([name]) => name !== 'response')
+            .flatMap(([name, prop]) => bare(prop, `${at}.${name}`, seen))
+        );
+      }
+      return s.type ? [at] : [];
+    };
+    const missing: string[] = [];
+    for (const [path, methods] of Object.entries(served.paths as Record<string, any>)) {
+      for (const op of Object.values<any>(methods)) {
+        const where = op.operationId;
+        for (const param of op.parameters ?? []) {
+          if (param.in === 'path' && param.example === undefined && !param.schema?.example) {
+            missing.push(`${where} ${path} parameter ${param.name}`);
+          }
+        }
+        const body = op.requestBody?.content?.['application/json'];
+        if (body && !body.example && !body.examples) {
+          missing.push(...bare(body.schema, `${where} request`));
+        }
+        for (const [status, response] of Object.entries<any>(op.responses)) {
+          for (const [type, media] of Object.entries<any>(response.content ?? {})) {
+            if (media.example === undefined && !media.examples) {
+              missing.push(...bare(media.schema, `${where} ${status} ${type}`));
+            }
+          }
+        }
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('serves Swagger UI at /docs', async () => {
     const res = await api.request('GET', '/docs', { key: null });
     expect(res.status).toBe(200);

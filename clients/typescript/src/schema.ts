@@ -293,7 +293,10 @@ export interface components {
             action: "pause" | "resume" | "cancel";
             /** @example batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10 */
             batch_id: string;
-            /** @description Tasks the batch acts on (fixed when it is accepted) */
+            /**
+             * @description Tasks the batch acts on (fixed when it is accepted)
+             * @example 50
+             */
             matched: number;
             /** @enum {string} */
             state: "running";
@@ -336,9 +339,16 @@ export interface components {
             /**
              * @description Only count the tasks the filter matches (200 `{"matched"}`); nothing is sent
              * @default false
+             * @example true
              */
             dry_run?: boolean;
-            /** @description At least one condition; every one given must hold. Only the caller's tenant is ever matched. */
+            /**
+             * @description At least one condition; every one given must hold. Only the caller's tenant is ever matched.
+             * @example {
+             *       "session_id": "nightly-reports",
+             *       "status": "running"
+             *     }
+             */
             filter: components["schemas"]["BatchFilterDto"] | unknown | unknown | unknown | unknown | unknown;
             /**
              * @description Recorded with the action on each task, as a pause's reason is
@@ -349,23 +359,46 @@ export interface components {
         BatchStatusResponseDto: {
             /** @enum {string} */
             action: "pause" | "resume" | "cancel";
+            /** @example batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10 */
             batch_id: string;
-            /** @description RFC 3339 once the batch is over; "" while it runs */
+            /**
+             * @description RFC 3339 once the batch is over; "" while it runs
+             * @example 2026-01-01T00:00:04.000Z
+             */
             closed_at: string;
-            /** @description Tasks where applying it failed */
+            /**
+             * @description Tasks where applying it failed
+             * @example 0
+             */
             failed: number;
-            /** @description Tasks the batch acts on */
+            /**
+             * @description Tasks the batch acts on
+             * @example 50
+             */
             matched: number;
-            /** @description Tasks the action did not apply to (resume of a task not paused, anything on a closed task) */
+            /**
+             * @description Tasks the action did not apply to (resume of a task not paused, anything on a closed task)
+             * @example 1
+             */
             skipped: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             started_at: string;
-            /** @enum {string} */
+            /**
+             * @example completed
+             * @enum {string}
+             */
             state: "running" | "completed" | "failed";
-            /** @description Tasks the action was applied to */
+            /**
+             * @description Tasks the action was applied to
+             * @example 49
+             */
             succeeded: number;
         };
         ControlAcceptedResponseDto: {
+            /** @example Pause signal sent */
             message: string;
             /** @example true */
             success: boolean;
@@ -380,22 +413,38 @@ export interface components {
             reason?: string;
         };
         ControlStateResponseDto: {
+            /** @example  */
             cancel_reason: string;
-            /** @description The principal (user_id) that cancelled the task */
+            /**
+             * @description The principal (user_id) that cancelled the task
+             * @example
+             */
             cancelled_by: string;
+            /** @example false */
             is_cancelled: boolean;
+            /** @example true */
             is_paused: boolean;
             /**
              * @description What the pause deadline does; "" without one
              * @enum {string}
              */
             on_timeout: "" | "resume" | "cancel" | "fail";
-            /** @description RFC 3339: when the pause ends by `on_timeout` if still in place; "" for a pause without a deadline, and when not paused */
+            /**
+             * @description RFC 3339: when the pause ends by `on_timeout` if still in place; "" for a pause without a deadline, and when not paused
+             * @example
+             */
             pause_deadline: string;
+            /** @example Waiting for legal review */
             pause_reason: string;
-            /** @description RFC 3339, or "" when not paused */
+            /**
+             * @description RFC 3339, or "" when not paused
+             * @example 2026-01-01T00:00:02.000Z
+             */
             paused_at: string;
-            /** @description The principal (user_id) that paused the task */
+            /**
+             * @description The principal (user_id) that paused the task
+             * @example dev
+             */
             paused_by: string;
         };
         ErrorResponseDto: {
@@ -405,15 +454,24 @@ export interface components {
         InternalErrorResponseDto: {
             /** @example Internal server error */
             error: string;
-            /** @description Quote it when reporting the problem; it is in the server log */
+            /**
+             * @description Quote it when reporting the problem; it is in the server log
+             * @example 9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d
+             */
             error_id: string;
         };
         ListTasksResponseDto: {
-            /** @description Give as `cursor` for the next page; null on the last page. Opaque: valid only for the same tenant and filters. */
+            /**
+             * @description Give as `cursor` for the next page; null on the last page. Opaque: valid only for the same tenant and filters.
+             * @example null
+             */
             next_cursor: string | null;
             /** @description Newest first */
             tasks: components["schemas"]["TaskListItemDto"][];
-            /** @description Tasks matching the filters, over all pages, as Temporal counts them at the time of the request */
+            /**
+             * @description Tasks matching the filters, over all pages, as Temporal counts them at the time of the request
+             * @example 1
+             */
             total_count: number;
         };
         PauseRequestDto: {
@@ -457,11 +515,17 @@ export interface components {
              * @example Summarize the quarterly report
              */
             query: string;
-            /** @description Groups related tasks; generated (UUID) when absent */
+            /**
+             * @description Groups related tasks; generated (UUID) when absent
+             * @example session-2026-q1
+             */
             session_id?: string;
         };
         SubmitTaskResponseDto: {
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
             /** @example Task submitted successfully */
             message: string;
@@ -492,11 +556,20 @@ export interface components {
              * @example alice
              */
             actor: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:02.000Z
+             */
             at: string;
-            /** @description Batch actions: the batch */
+            /**
+             * @description Batch actions: the batch
+             * @example batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10
+             */
             batch_id?: string;
-            /** @description The name of the API key used (never the key); "" for system */
+            /**
+             * @description The name of the API key used (never the key); "" for system
+             * @example ops-console
+             */
             key_name: string;
             /**
              * @description A pause with a deadline, and `pause_timeout`: what the deadline does
@@ -505,17 +578,29 @@ export interface components {
             on_timeout?: "resume" | "cancel" | "fail";
             /** @example Waiting for legal review */
             reason: string;
-            /** @description The X-Request-ID of the request that did it; "" for system */
+            /**
+             * @description The X-Request-ID of the request that did it; "" for system
+             * @example 7f1c9e0a-3b2d-4c5e-8f6a-1b2c3d4e5f60
+             */
             request_id: string;
-            /** @description A pause with a deadline: its length in seconds */
+            /**
+             * @description A pause with a deadline: its length in seconds
+             * @example 3600
+             */
             timeout_seconds?: number;
-            /** @description The W3C trace id it ran under; "" for system */
+            /**
+             * @description The W3C trace id it ran under; "" for system
+             * @example 4bf92f3577b34da6a3ce929d0e0e4736
+             */
             trace_id: string;
         };
         TaskActionsResponseDto: {
             /** @description Oldest first */
             actions: components["schemas"]["TaskActionDto"][];
-            /** @description Actions in this page */
+            /**
+             * @description Actions in this page
+             * @example 1
+             */
             count: number;
         };
         TaskChangedResponseDto: {
@@ -528,17 +613,31 @@ export interface components {
             etag: string;
         };
         TaskEventDto: {
+            /** @example Task started */
             message: string;
-            /** @description Same as the stream event id */
+            /**
+             * @description Same as the stream event id
+             * @example 1
+             */
             seq: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             timestamp: string;
-            /** @enum {string} */
+            /**
+             * @example WORKFLOW_STARTED
+             * @enum {string}
+             */
             type: "WORKFLOW_STARTED" | "PROGRESS" | "workflow.pausing" | "workflow.paused" | "workflow.resumed" | "workflow.cancelling" | "workflow.cancelled" | "WORKFLOW_COMPLETED" | "WORKFLOW_FAILED";
+            /** @example task_01J8Z6W3V4N6Q2R8S0T1U2V3W4 */
             workflow_id: string;
         };
         TaskEventsResponseDto: {
-            /** @description Number of events in this page */
+            /**
+             * @description Number of events in this page
+             * @example 1
+             */
             count: number;
             /** @description Same objects as the stream data; events add fields by type */
             events: components["schemas"]["TaskEventDto"][];
@@ -547,55 +646,93 @@ export interface components {
             /**
              * Format: date-time
              * @description Present once the task is closed
+             * @example 2026-01-01T00:00:09.000Z
              */
             completed_at?: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
+            /** @example standard */
             mode: string;
+            /** @example Summarize the quarterly report */
             query: string;
-            /** @enum {string} */
+            /**
+             * @example TASK_STATUS_RUNNING
+             * @enum {string}
+             */
             status: "TASK_STATUS_QUEUED" | "TASK_STATUS_RUNNING" | "TASK_STATUS_PAUSED" | "TASK_STATUS_COMPLETED" | "TASK_STATUS_FAILED" | "TASK_STATUS_CANCELLED" | "TASK_STATUS_TIMEOUT";
+            /** @example task_01J8Z6W3V4N6Q2R8S0T1U2V3W4 */
             task_id: string;
         };
         TaskStatusResponseDto: {
             /**
              * Format: date-time
              * @description Present once the task is closed
+             * @example 2026-01-01T00:00:09.000Z
              */
             completed_at?: string;
+            /**
+             * @example {
+             *       "step_duration_ms": 1000,
+             *       "steps": 3
+             *     }
+             */
             context: {
                 [key: string]: unknown;
             };
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @example 2026-01-01T00:00:00.000Z
+             */
             created_at: string;
-            /** @description Empty unless the task failed; then the failure message */
+            /**
+             * @description Empty unless the task failed; then the failure message
+             * @example
+             */
             error: string;
+            /** @example standard */
             mode: string;
-            /** @description The model that answered the last call (executors that use one, e.g. openai) */
+            /**
+             * @description The model that answered the last call (executors that use one, e.g. openai)
+             * @example gpt-4o-mini-2024-07-18
+             */
             model_used?: string;
             /**
              * @description Who served the model, e.g. `openai`
              * @example openai
              */
             provider?: string;
+            /** @example Summarize the quarterly report */
             query: string;
             /** @description Present only when `result` parses as a JSON object */
             response?: {
                 [key: string]: unknown;
             };
-            /** @description The task's output text; empty until it completes */
+            /**
+             * @description The task's output text; empty until it completes
+             * @example Revenue grew 12% on services.
+             */
             result: string;
+            /** @example session-2026-q1 */
             session_id: string;
-            /** @enum {string} */
+            /**
+             * @example TASK_STATUS_COMPLETED
+             * @enum {string}
+             */
             status: "TASK_STATUS_QUEUED" | "TASK_STATUS_RUNNING" | "TASK_STATUS_PAUSED" | "TASK_STATUS_COMPLETED" | "TASK_STATUS_FAILED" | "TASK_STATUS_CANCELLED" | "TASK_STATUS_TIMEOUT";
+            /** @example task_01J8Z6W3V4N6Q2R8S0T1U2V3W4 */
             task_id: string;
             /**
              * Format: date-time
              * @description Time of the last recorded change
+             * @example 2026-01-01T00:00:09.000Z
              */
             updated_at: string;
             /** @description Tokens counted by the model server, summed over the task's calls so far */
             usage?: components["schemas"]["TokenUsageDto"];
+            /** @example task_01J8Z6W3V4N6Q2R8S0T1U2V3W4 */
             workflow_id: string;
         };
         TerminalStateResponseDto: {
@@ -607,8 +744,11 @@ export interface components {
             success: boolean;
         };
         TokenUsageDto: {
+            /** @example 1873 */
             input_tokens: number;
+            /** @example 642 */
             output_tokens: number;
+            /** @example 2515 */
             total_tokens: number;
         };
     };

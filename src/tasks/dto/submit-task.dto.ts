@@ -37,6 +37,7 @@ export class SubmitTaskDto {
 
   @ApiPropertyOptional({
     description: 'Groups related tasks; generated (UUID) when absent',
+    example: 'session-2026-q1',
     maxLength: 128,
     pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
   })
@@ -79,7 +80,7 @@ export class SubmitTaskResponseDto {
   @ApiProperty({ example: 'Task submitted successfully' })
   message!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:00.000Z' })
   created_at!: string;
 }
 

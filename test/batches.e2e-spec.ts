@@ -15,8 +15,8 @@ import { waitFor } from './support/wait';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const BATCH_ID = /^batch_[0-9a-f-]{36}$/;
-/** Long enough to be running (or paused) through every batch below. */
-const CONTEXT = { steps: 4, step_duration_ms: 1500 };
+/** Long enough to be running (or paused) through every batch below, however loaded the machine. */
+const CONTEXT = { steps: 4, step_duration_ms: 30_000 };
 
 describe('bulk control', () => {
   const taskQueue = `batches-${randomUUID()}`;

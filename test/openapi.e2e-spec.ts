@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { COMMITTED_OPENAPI, stableJson } from '../src/scripts/openapi-document';
+import { STREAM_EVENT_TYPES } from '../src/tasks/task-event';
 import { TestApi } from './support/api';
 
 describe('OpenAPI document', () => {
@@ -105,11 +106,13 @@ describe('OpenAPI document', () => {
     });
   });
 
-  it('documents the event streams as text/event-stream strings, public routes as public', () => {
+  it('documents each event of the streams, and the public routes as public', () => {
     for (const path of ['/api/v1/stream/sse', '/api/v1/tasks/{id}/stream']) {
       const content = served.paths[path].get.responses['200'].content;
       expect(Object.keys(content)).toEqual(['text/event-stream']);
-      expect(content['text/event-stream'].schema.type).toBe('string');
+      const event = content['text/event-stream'].schema;
+      expect(Object.keys(event.properties)).toEqual(['id', 'event', 'data']);
+      expect(event.properties.event.enum).toEqual([...STREAM_EVENT_TYPES, 'done', 'error']);
     }
     expect(served.paths['/health'].get.security).toEqual([]);
     expect(served.paths['/readiness'].get.security).toEqual([]);

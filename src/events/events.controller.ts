@@ -55,7 +55,8 @@ const STREAM_DESCRIPTION = [
   'Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` ' +
     'line and one `data:` line, then a blank line. The stream sends the events after the last ' +
     'event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the ' +
-    'task is closed, and ends. A `: ping` comment comes at least every 15 s.',
+    'task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and ' +
+    'examples below describe one event, as an SSE client parses it.',
   '',
   `- Task events: ${TASK_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}. \`data\` is the ` +
     'same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, ' +
@@ -73,29 +74,55 @@ const STREAM_DESCRIPTION = [
     '`last_event_id`), as EventSource does by itself.',
 ].join('\n');
 
-/** One example stream per kind of event, as sent on the wire. */
+/** One example per kind of event, as an SSE client parses it off the wire. */
 const STREAM_EXAMPLES = {
-  events: {
-    summary: 'Task events, each with its id',
-    value:
-      'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n' +
-      'id: 17\nevent: workflow.paused\ndata: {"workflow_id":"task-123","type":"workflow.paused","message":"Paused","timestamp":"2026-01-01T00:00:02.000Z","seq":17,"checkpoint":"pre_step_2"}\n\n',
+  task_event: {
+    summary: 'A task event, with its id (its seq)',
+    value: {
+      id: '17',
+      event: 'workflow.paused',
+      data: '{"workflow_id":"task-123","type":"workflow.paused","message":"Paused","timestamp":"2026-01-01T00:00:02.000Z","seq":17,"checkpoint":"pre_step_2"}',
+    },
   },
-  live: {
+  live_event: {
     summary: 'Live text of a step: no id, never replayed',
-    value:
-      'event: LLM_PARTIAL\ndata: {"workflow_id":"task-123","type":"LLM_PARTIAL","message":"Step 1 output so far","timestamp":"2026-01-01T00:00:01.000Z","step":1,"delta":"Revenue grew "}\n\n' +
-      'event: LLM_OUTPUT\ndata: {"workflow_id":"task-123","type":"LLM_OUTPUT","message":"Step 1 output","timestamp":"2026-01-01T00:00:01.500Z","step":1,"output":"Revenue grew because services did"}\n\n',
+    value: {
+      event: 'LLM_PARTIAL',
+      data: '{"workflow_id":"task-123","type":"LLM_PARTIAL","message":"Step 1 output so far","timestamp":"2026-01-01T00:00:01.000Z","step":1,"delta":"Revenue grew "}',
+    },
   },
   done: {
-    summary: 'The end of the stream: the task is closed',
-    value:
-      'id: 42\nevent: WORKFLOW_COMPLETED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_COMPLETED","message":"Task completed","timestamp":"2026-01-01T00:00:09.000Z","seq":42,"result":"Revenue grew because services did"}\n\n' +
-      'event: done\ndata: [DONE]\n\n',
+    summary: 'The last event once the task is closed',
+    value: { event: 'done', data: '[DONE]' },
   },
   error: {
-    summary: 'A stream that cannot go on',
-    value: 'event: error\ndata: {"error":"Task not found"}\n\n',
+    summary: 'The last event of a stream that cannot go on',
+    value: { event: 'error', data: '{"error":"Task not found"}' },
+  },
+};
+
+/**
+ * The schema of one event of the stream (what OpenAPI 3.2 calls `itemSchema`), as SSE clients
+ * and schemathesis read a `text/event-stream` schema: `id`, `event` and `data` fields.
+ */
+const STREAM_EVENT_SCHEMA = {
+  type: 'object',
+  required: ['event', 'data'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: '^[1-9][0-9]*$',
+      description:
+        "The event's `seq`: increasing along the stream; absent on live events. Send the last " +
+        'one received as `Last-Event-ID` to resume after it.',
+    },
+    event: { type: 'string', enum: [...STREAM_EVENT_TYPES, 'done', 'error'] },
+    data: {
+      type: 'string',
+      description:
+        'One line of JSON: the event object (`type` = `event`); `[DONE]` for `done`; ' +
+        '`{"error": ...}` for `error`',
+    },
   },
 };
 
@@ -114,7 +141,7 @@ const StreamDocs = () =>
       description: STREAM_DESCRIPTION,
       content: {
         'text/event-stream': {
-          schema: { type: 'string', description: 'A stream of Server-Sent Events' },
+          schema: STREAM_EVENT_SCHEMA,
           examples: STREAM_EXAMPLES,
         },
       },

@@ -899,7 +899,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s.
+             * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and examples below describe one event, as an SSE client parses it.
              *
              *     - Task events: `WORKFLOW_STARTED`, `PROGRESS`, `workflow.pausing`, `workflow.paused`, `workflow.resumed`, `workflow.cancelling`, `workflow.cancelled`, `WORKFLOW_COMPLETED`, `WORKFLOW_FAILED`. `data` is the same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, `timestamp`, `seq`, plus fields by type); `id` is its `seq`.
              *     - Live events: `LLM_PARTIAL`, `LLM_OUTPUT` while a step of a model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole text of the step). They have no `id:` line, go only to the streams open at the time and are never replayed.
@@ -912,7 +912,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @description One line of JSON: the event object (`type` = `event`); `[DONE]` for `done`; `{"error": ...}` for `error` */
+                        data: string;
+                        /** @enum {string} */
+                        event: "WORKFLOW_STARTED" | "PROGRESS" | "workflow.pausing" | "workflow.paused" | "workflow.resumed" | "workflow.cancelling" | "workflow.cancelled" | "WORKFLOW_COMPLETED" | "WORKFLOW_FAILED" | "LLM_PARTIAL" | "LLM_OUTPUT" | "done" | "error";
+                        /** @description The event's `seq`: increasing along the stream; absent on live events. Send the last one received as `Last-Event-ID` to resume after it. */
+                        id?: string;
+                    };
                 };
             };
             /** @description A bad parameter, before any stream byte */
@@ -2484,7 +2491,7 @@ export interface operations {
         requestBody?: never;
         responses: {
             /**
-             * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s.
+             * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and examples below describe one event, as an SSE client parses it.
              *
              *     - Task events: `WORKFLOW_STARTED`, `PROGRESS`, `workflow.pausing`, `workflow.paused`, `workflow.resumed`, `workflow.cancelling`, `workflow.cancelled`, `WORKFLOW_COMPLETED`, `WORKFLOW_FAILED`. `data` is the same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, `timestamp`, `seq`, plus fields by type); `id` is its `seq`.
              *     - Live events: `LLM_PARTIAL`, `LLM_OUTPUT` while a step of a model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole text of the step). They have no `id:` line, go only to the streams open at the time and are never replayed.
@@ -2497,7 +2504,14 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/event-stream": string;
+                    "text/event-stream": {
+                        /** @description One line of JSON: the event object (`type` = `event`); `[DONE]` for `done`; `{"error": ...}` for `error` */
+                        data: string;
+                        /** @enum {string} */
+                        event: "WORKFLOW_STARTED" | "PROGRESS" | "workflow.pausing" | "workflow.paused" | "workflow.resumed" | "workflow.cancelling" | "workflow.cancelled" | "WORKFLOW_COMPLETED" | "WORKFLOW_FAILED" | "LLM_PARTIAL" | "LLM_OUTPUT" | "done" | "error";
+                        /** @description The event's `seq`: increasing along the stream; absent on live events. Send the last one received as `Last-Event-ID` to resume after it. */
+                        id?: string;
+                    };
                 };
             };
             /** @description A bad parameter, before any stream byte */

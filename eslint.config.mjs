@@ -39,12 +39,63 @@ export default tseslint.config(
     },
   },
   {
-    // Workflow code runs in Temporal's sandbox: no Node built-ins, no NestJS.
+    // Workflow code runs in Temporal's sandbox: no Node built-ins, no NestJS. It is the bottom
+    // layer: the contract every other folder imports, importing none of them.
     files: ['src/workflows/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { patterns: ['node:*', '@nestjs/*', 'fs', 'path', 'crypto', 'os', 'child_process'] },
+        {
+          patterns: [
+            {
+              group: ['node:*', '@nestjs/*', 'fs', 'path', 'crypto', 'os', 'child_process'],
+              message: "Workflow code runs in Temporal's sandbox.",
+            },
+            { group: ['../*'], message: 'Workflow code imports only src/workflows.' },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // One-way layers (docs/architecture.md): the Temporal adapter knows no feature folder.
+    files: ['src/temporal/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['../tasks/*', '../activities/*', '../events/*', '../batches/*', '../auth/*'],
+              message: 'src/temporal is below the feature folders: pass what it needs in.',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
+    // Shared HTTP plumbing knows no feature folder either (its specs may use their errors).
+    files: ['src/common/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: [
+                '../tasks/*',
+                '../activities/*',
+                '../events/*',
+                '../batches/*',
+                '../auth/*',
+                '../temporal/*',
+              ],
+              message: 'src/common is below the feature folders.',
+            },
+          ],
+        },
       ],
     },
   },

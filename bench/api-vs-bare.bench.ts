@@ -1,5 +1,5 @@
 /**
- * What the API adds on top of Temporal (issue 7): each task operation through the API against a
+ * What the API adds on top of Temporal: each task operation through the API against a
  * bare @temporalio/client program making the same Temporal calls, same concurrency, same run.
  *
  *   npm run bench      (BENCH_REQUESTS=800 per measurement at concurrency 32, a sixth of that at 1)

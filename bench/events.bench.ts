@@ -1,5 +1,5 @@
 /**
- * Event stream benchmark (issue 3): how long after Temporal records an event a subscribed
+ * Event stream benchmark: how long after Temporal records an event a subscribed
  * client receives it, and what each open stream costs the API in memory.
  *
  *   npm run bench:events            (TASKS=20 STREAMS=500 by default)

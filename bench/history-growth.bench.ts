@@ -1,5 +1,5 @@
 /**
- * How the cost of control and reads grows with a task's history (issue 11): a pause + resume
+ * How the cost of control and reads grows with a task's history: a pause + resume
  * cycle, status, control-state and an SSE replay from near the end, through the API and through
  * a bare @temporalio/client making the calls the API needs, at histories of ~10, ~1,000 and
  * ~5,000 events, in one run. Then throughput at concurrency 32 while the histories grow, and

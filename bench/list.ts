@@ -1,5 +1,5 @@
 /**
- * The list table of `npm run bench` (issue 17): GET /api/v1/tasks against the Temporal calls of
+ * The list table of `npm run bench`: GET /api/v1/tasks against the Temporal calls of
  * the same page made bare, at 100, 1,000 and 10,000 tasks in one tenant: the first page, ten
  * pages from half way down by cursor (in turn), and a page filtered by session.
  *

@@ -1,5 +1,5 @@
 /**
- * Event streams at scale (issue 19), on two API instances: N watched tasks with one client
+ * Event streams at scale, on two API instances: N watched tasks with one client
  * each, and many clients on one task. Per run: streams alive at the end, event delivery latency
  * (history event time to client receipt), API memory per stream, Temporal calls per second made
  * by the API instances, and the worker's task throughput against the same tasks unwatched.

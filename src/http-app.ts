@@ -7,7 +7,7 @@ import helmet from 'helmet';
 import { API_KEY_SCHEME, BEARER_SCHEME } from './auth/auth.decorators';
 import { hardenHttpServer } from './common/http-server';
 import { refuseOversizedBody } from './common/json-body';
-import { requestContext } from './common/request-logging';
+import { requestContext } from './common/request-context.middleware';
 import { Tracing } from './common/tracing';
 import { AppConfig } from './config/app-config';
 import { rejectUndecodableTaskId } from './tasks/task-id.pipe';

@@ -1,11 +1,12 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { TaskControlActivities } from './activities/control.activities';
+import { createTaskActivities } from './activities/contract';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SharedRedisModule } from './redis/shared-redis';
 import { TaskDecisionsModule } from './tasks/tasks.module';
-import { TASK_EXECUTOR, TaskWorker } from './temporal/task-worker';
+import { TaskWorker, WORKER_ACTIVITIES, WorkerActivities } from './temporal/task-worker';
 
 /**
  * The worker process: the task and batch workflows and their activities, no HTTP. Batches
@@ -18,12 +19,18 @@ export class WorkerModule {
       module: WorkerModule,
       imports: [ConfigModule.forRoot(config), SharedRedisModule, TaskDecisionsModule],
       providers: [
-        {
-          provide: TASK_EXECUTOR,
-          inject: [AppConfig],
-          useFactory: (c: AppConfig) => createExecutor(c.executor),
-        },
         TaskControlActivities,
+        {
+          provide: WORKER_ACTIVITIES,
+          inject: [AppConfig, TaskControlActivities],
+          useFactory: async (
+            c: AppConfig,
+            control: TaskControlActivities,
+          ): Promise<WorkerActivities> => ({
+            ...createTaskActivities(await createExecutor(c.executor)),
+            ...control.activities(),
+          }),
+        },
         TaskWorker,
       ],
     };

@@ -1,5 +1,6 @@
 /** The audit trail: GET /api/v1/tasks/{id}/actions, read from the task's own history. */
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { KEYS } from './support/keys';
 import { TemporalObserver } from './support/temporal';
 
@@ -16,14 +17,9 @@ const requestHeaders = (n: number, requestId: string) => ({
 describe('GET /api/v1/tasks/:id/actions', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const actions = (taskId: string, query = '', key: string = KEYS.acmeReader) =>

@@ -1,6 +1,7 @@
 /** Pause, resume and cancel as the workflow sees them: checkpoints, steps, and no worker. */
 import { randomUUID } from 'node:crypto';
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { temporalAddress } from './support/e2e-env';
 import { startWorkerProcess } from './support/processes';
 import { KEYS } from './support/keys';
@@ -11,14 +12,9 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 describe('pause, resume and cancel', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const post = (taskId: string, action: string, reason?: string) =>

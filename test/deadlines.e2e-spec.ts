@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { temporalAddress } from './support/e2e-env';
 import { NodeProcess, startWorkerProcess } from './support/processes';
 import { TemporalObserver, scheduledSteps, signalNames } from './support/temporal';
@@ -49,14 +50,9 @@ const timerEvents = (events: Awaited<ReturnType<TemporalObserver['history']>>) =
 describe('pause with a deadline', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const pause = (taskId: string, body: Record<string, unknown>) =>

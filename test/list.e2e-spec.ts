@@ -1,7 +1,7 @@
 /**
- * The task list at depth (issue 17): cursor walks while tasks are submitted, filters with the
- * cursor, bad cursors, offsets; and what the list shows of changes visibility has not caught up
- * with yet (issue 18, findings 4 and 5).
+ * The task list at depth: cursor walks while tasks are submitted, filters with the cursor, bad
+ * cursors, offsets; and what the list shows of changes visibility has not caught up with yet
+ * (the README's "What the list shows right after a write").
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -224,7 +224,7 @@ describe('GET /api/v1/tasks at depth', () => {
     });
   });
 
-  describe('filters with cursor, and open tasks no worker has run (finding 5)', () => {
+  describe('filters with cursor, and open tasks no worker has run', () => {
     let one: string[];
     let two: string[];
     let all: ListedTask[];
@@ -303,7 +303,7 @@ describe('GET /api/v1/tasks at depth', () => {
     });
   });
 
-  describe('what the list shows of changes it has not caught up with (finding 4)', () => {
+  describe('what the list shows of changes it has not caught up with', () => {
     /** On the run's task queue: its worker runs the tasks. */
     let live: TestApi;
 

@@ -3,6 +3,7 @@
  * work, answers exactly like a fresh one: status, control-state, pause, resume, event replay.
  */
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { SseStream } from './support/sse';
 import { TemporalObserver } from './support/temporal';
 
@@ -11,14 +12,9 @@ const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 describe('a task with a long history', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   it('answers status, control-state, pause, resume and replay from near its end exactly', async () => {

@@ -3,6 +3,7 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import { createServer } from 'node:http';
 import type { temporal } from '@temporalio/proto';
 import { ApiClient, TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { temporalAddress } from './support/e2e-env';
 import { KEYS, writeKeysFile } from './support/keys';
 import { freePort } from './support/ports';
@@ -27,14 +28,9 @@ const traceIdIn = (
 describe('trace context', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   it('continues an incoming traceparent into the workflow, its activities and signals', async () => {

@@ -72,7 +72,7 @@ describe('OpenAPI document', () => {
     );
   });
 
-  it("documents resume with the seed page's responses verbatim", () => {
+  it("documents resume's responses with their exact bodies", () => {
     const resume = served.paths['/api/v1/tasks/{id}/resume'].post;
     expect(resume.responses['202'].content['application/json'].example).toEqual({
       success: true,

@@ -1,10 +1,11 @@
 /**
- * Every row of the user's page for POST /api/v1/tasks/{id}/resume (../shared/seed/resume-task.md),
- * against a real Temporal dev server and worker.
+ * Every documented answer of POST /api/v1/tasks/{id}/resume (openapi.json, the README's curl
+ * session), against a real Temporal dev server and worker.
  */
 import { randomUUID } from 'node:crypto';
 import { MEMO_TENANT_ID, TASK_WORKFLOW_TYPE } from '../src/workflows/contract';
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { E2E_TASK_QUEUE } from './support/e2e-env';
 import { KEYS } from './support/keys';
 import { TemporalObserver } from './support/temporal';
@@ -15,14 +16,9 @@ const LONG = { steps: 3, step_duration_ms: 5000 };
 describe('POST /api/v1/tasks/:id/resume', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const resume = (taskId: string, options: Parameters<TestApi['request']>[2] = {}) =>

@@ -1,6 +1,7 @@
 /** ETag on status and control-state; If-Match on pause, resume and cancel. */
 import { get } from 'node:http';
 import { TestApi } from './support/api';
+import { withApiAndTemporal } from './support/suite';
 import { KEYS } from './support/keys';
 import { TemporalObserver, signalNames } from './support/temporal';
 import { waitFor } from './support/wait';
@@ -10,14 +11,9 @@ const ETAG = /^"[A-Za-z0-9_-]{27}"$/;
 describe('ETag and If-Match', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const etagOf = async (taskId: string, what: '' | '/control-state' = ''): Promise<string> => {

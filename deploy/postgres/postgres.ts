@@ -38,7 +38,7 @@ export interface Postgres {
 export function preparePostgres(dataDir: string, port: number, logFile: string): Postgres {
   if (!existsSync(join(BIN, 'postgres'))) {
     throw new Error(
-      `PostgreSQL 15 is not installed (${BIN}): run "bash scripts/system-deps.sh cluster"`,
+      `PostgreSQL 15 is not installed (${BIN}): run "bash deploy/system-deps.sh cluster"`,
     );
   }
   const runAs = owner();

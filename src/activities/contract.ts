@@ -1,8 +1,9 @@
 /**
- * The executor interface and the activities built on it. The workflow imports this file as
- * types only; what it needs at run time lives in ../workflows/contract.
+ * The executor interface and the activities built on it. The activities' signatures and inputs
+ * are the workflow's (../workflows/activity-contract); this side implements them.
  */
 import { ApplicationFailure, CancelledFailure, Context } from '@temporalio/activity';
+import type { StepInput, SynthesisInput, TaskActivities } from '../workflows/activity-contract';
 import type {
   PlanResult,
   StepHeartbeat,
@@ -11,8 +12,9 @@ import type {
   TaskInput,
 } from '../workflows/contract';
 import { continueTrace, formatTraceparent } from '../common/request-context';
-import { currentTraceparent } from './activity-trace';
+import { currentTraceparent } from '../temporal/activity-trace';
 
+export type { StepInput, SynthesisInput } from '../workflows/activity-contract';
 export type {
   PlanResult,
   StepResult,
@@ -20,22 +22,6 @@ export type {
   TaskInput,
   TokenUsage,
 } from '../workflows/contract';
-
-/** One step, as an executor gets it. */
-export interface StepInput {
-  task: TaskInput;
-  /** 1-based. */
-  step: number;
-  total: number;
-  description: string;
-  /** The outputs of the steps before this one, in order. */
-  previous_outputs: string[];
-}
-
-export interface SynthesisInput {
-  task: TaskInput;
-  outputs: string[];
-}
 
 export type Phase = 'plan' | 'step' | 'synthesize';
 
@@ -72,24 +58,6 @@ export interface TaskExecutor {
   plan(task: TaskInput, ctx: PhaseContext): Promise<PlanResult>;
   runStep(input: StepInput, ctx: PhaseContext): Promise<StepResult>;
   synthesize(input: SynthesisInput, ctx: PhaseContext): Promise<SynthesisResult>;
-}
-
-/**
- * Activity inputs. `result_version` (ACTIVITY_RESULT_VERSION) asks for result objects; without
- * it (workflow code from before them) the activities answer with plain values.
- * `previous_outputs` is absent in steps scheduled by that older code.
- */
-export type PlanActivityInput = TaskInput & { result_version?: number };
-export type StepActivityInput = Omit<StepInput, 'previous_outputs'> & {
-  previous_outputs?: string[];
-  result_version?: number;
-};
-export type SynthesisActivityInput = SynthesisInput & { result_version?: number };
-
-export interface TaskActivities {
-  planTask(input: PlanActivityInput): Promise<PlanResult | string[]>;
-  runStep(input: StepActivityInput): Promise<StepResult | string>;
-  synthesizeResult(input: SynthesisActivityInput): Promise<SynthesisResult | string>;
 }
 
 /** How often every call heartbeats: cancellation reaches a call with a heartbeat's answer. */

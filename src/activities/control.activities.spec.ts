@@ -6,7 +6,7 @@ import {
   TaskServiceUnavailableError,
   TaskStateConflictError,
 } from '../tasks/errors';
-import { FakeHistory } from '../tasks/testing/fake-history';
+import { FakeHistory } from '../testing/fake-history';
 import type { ControlOptions, ControlOutcome, TasksService } from '../tasks/tasks.service';
 import type { HistoryEvent, TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import type { BatchInput } from '../workflows/batch-contract';

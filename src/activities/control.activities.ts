@@ -15,7 +15,7 @@ import { TasksService } from '../tasks/tasks.service';
 import { TaskWorkflowGateway, type HistoryEvent } from '../temporal/task-workflow.gateway';
 import type { BatchCounts, BatchInput, BatchOutcome } from '../workflows/batch-contract';
 import { CANCEL_SIGNAL, isControlSignalName, toControlRequest } from '../workflows/contract';
-import type { ControlActivities } from './control-contract';
+import type { ControlActivities } from '../workflows/activity-contract';
 
 const eventMillis = ({ eventTime }: HistoryEvent): number =>
   eventTime

@@ -1,6 +1,7 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Response } from 'express';
+import { setRequestTenant } from '../common/request-context';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure-limiter';
 import { AUTH_METADATA, AuthRequirement, AuthenticatedRequest } from './auth.decorators';
 import { ForbiddenError, UnauthenticatedError } from './errors';
@@ -49,6 +50,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     if (!principal.scopes.includes(requirement.scope)) throw new ForbiddenError();
     request.principal = principal;
+    setRequestTenant(principal.tenantId);
     return true;
   }
 }

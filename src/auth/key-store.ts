@@ -3,6 +3,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { ConfigError } from '../config/app-config';
 import { Principal, SCOPES, Scope } from './principal';
+import { ID_PATTERN } from '../common/ids';
 
 /** One entry of the `API_KEYS_FILE` JSON array. */
 export interface StoredKey {
@@ -37,7 +38,7 @@ function parseEntry(entry: unknown, index: number, file: string): LoadedKey {
     if (!nonEmptyString(e[field]))
       throw new ConfigError(`${where}: ${field} must be a non-empty string`);
   }
-  if (!/^[A-Za-z0-9:_\-.]{1,128}$/.test(e.tenant_id as string)) {
+  if (!ID_PATTERN.test(e.tenant_id as string)) {
     throw new ConfigError(`${where}: tenant_id may use only letters, digits and : _ - .`);
   }
   if (typeof e.key_sha256 !== 'string' || !/^[0-9a-f]{64}$/i.test(e.key_sha256)) {

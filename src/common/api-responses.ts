@@ -33,7 +33,7 @@ export const ApiError = (status: number, description: string, examples: Record<s
     }),
   );
 
-/** The errors any task route may answer, whatever it does (api.md, "Errors every route may return"). */
+/** The errors any task route may answer, whatever it does. */
 export const ApiCommonErrors = () =>
   applyDecorators(
     ApiError(400, 'Bad input; the message names the problem', {

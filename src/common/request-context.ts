@@ -47,6 +47,8 @@ export const formatTraceparent = (trace: TraceContext): string =>
 export interface RequestContext {
   requestId: string;
   trace: TraceContext;
+  /** The caller's tenant, once its key is accepted (for the request's log line and span). */
+  tenantId?: string;
 }
 
 const storage = new AsyncLocalStorage<RequestContext>();
@@ -56,3 +58,9 @@ export const runInRequestContext = <T>(context: RequestContext, fn: () => T): T 
 
 /** The context of the request being served, if any. */
 export const currentRequest = (): RequestContext | undefined => storage.getStore();
+
+/** Records the tenant of the request being served, once authenticated. */
+export function setRequestTenant(tenantId: string): void {
+  const context = storage.getStore();
+  if (context) context.tenantId = tenantId;
+}

@@ -18,6 +18,7 @@ import { InvalidInputError } from '../common/domain-error';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
 import { LIVE_EVENT_TYPES, STREAM_EVENT_TYPES, TASK_EVENT_TYPES } from '../tasks/task-event';
 import { ApiTaskIdParam, TaskIdPipe } from '../tasks/task-id.pipe';
+import { ApiTaskNotFound } from '../tasks/tasks.api-docs';
 import { TasksService } from '../tasks/tasks.service';
 import {
   EventsQueryDto,
@@ -146,7 +147,7 @@ const StreamDocs = () =>
         },
       },
     }),
-    ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' }),
+    ApiTaskNotFound(),
     ApiError(400, 'A bad parameter, before any stream byte', {
       types: 'Invalid types parameter: unknown event type "x"',
       last_event_id: 'Invalid last_event_id parameter',
@@ -204,7 +205,7 @@ export class EventsController implements BeforeApplicationShutdown {
   @ApiOperation({ operationId: 'listTaskEvents', summary: "A task's event history, oldest first" })
   @ApiTaskIdParam()
   @ApiOkResponse({ type: TaskEventsResponseDto })
-  @ApiError(404, 'No such task for this tenant', { not_found: 'Task not found' })
+  @ApiTaskNotFound()
   @ApiError(400, 'A bad query parameter', {
     limit: 'Invalid limit parameter',
     offset: 'Invalid offset parameter',

@@ -7,8 +7,8 @@ import { SharedRedis } from '../redis/shared-redis';
 import { TaskNotices } from './task-notices';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
-import { taskSnapshot } from '../../test/support/task-snapshot';
-import { waitFor } from '../../test/support/wait';
+import { taskSnapshot } from '../testing/task-snapshot';
+import { waitFor } from '../testing/wait';
 import { TaskEventFeeds, type FeedState } from './task-event-feeds';
 import type { EventCursor, TaskEventLog } from './task-event-log';
 

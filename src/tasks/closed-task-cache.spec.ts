@@ -1,4 +1,4 @@
-import { taskSnapshot } from '../../test/support/task-snapshot';
+import { taskSnapshot } from '../testing/task-snapshot';
 import { ClosedTaskCache } from './closed-task-cache';
 
 const closed = (taskId: string, runId = 'run', result = '') =>

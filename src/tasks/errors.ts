@@ -1,17 +1,28 @@
 import { DomainError } from '../common/domain-error';
-import type { TerminalStatus } from './task-status';
+import { TERMINAL_WORDS, type TerminalStatus } from './task-status';
 
-/** Unknown task, or a task of another tenant: the two must be indistinguishable. */
-export class TaskNotFoundError extends DomainError {
-  readonly code = 'TASK_NOT_FOUND';
-  constructor() {
-    super('Task not found');
-  }
-}
+// What the Temporal boundary answers, thrown there and by task rules alike.
+export { TaskNotFoundError, TaskServiceUnavailableError } from '../temporal/errors';
 
-/** The task's state does not allow the operation; the message is the documented one. */
+/** The task's state does not allow a pause or resume; the message is the documented one. */
 export class TaskStateConflictError extends DomainError {
   readonly code = 'TASK_STATE_CONFLICT';
+
+  static closed(action: 'pause' | 'resume', status: TerminalStatus): TaskStateConflictError {
+    return new TaskStateConflictError(`cannot ${action} ${TERMINAL_WORDS[status]} task`);
+  }
+
+  static cancelled(action: 'pause' | 'resume'): TaskStateConflictError {
+    return new TaskStateConflictError(`cannot ${action} cancelled task`);
+  }
+
+  static alreadyPaused(): TaskStateConflictError {
+    return new TaskStateConflictError('task is already paused');
+  }
+
+  static notPaused(): TaskStateConflictError {
+    return new TaskStateConflictError('task is not paused');
+  }
 }
 
 /** Cancel of a closed task. */
@@ -34,13 +45,5 @@ export class IdempotencyConflictError extends DomainError {
   readonly code = 'IDEMPOTENCY_CONFLICT';
   constructor() {
     super('Idempotency-Key was already used with a different request');
-  }
-}
-
-/** Temporal cannot be reached. */
-export class TaskServiceUnavailableError extends DomainError {
-  readonly code = 'TASK_SERVICE_UNAVAILABLE';
-  constructor(options?: { cause?: unknown }) {
-    super('Task service unavailable', options);
   }
 }

@@ -1,4 +1,4 @@
-import { taskSnapshot } from '../../test/support/task-snapshot';
+import { taskSnapshot } from '../testing/task-snapshot';
 import { initialControlState } from '../workflows/contract';
 import { ifMatchHolds, parseIfMatch, taskEtag } from './task-etag';
 

@@ -8,8 +8,8 @@ import {
   statusOf,
 } from './task-history';
 import { TaskReader } from './task-reader';
-import { FakeHistory, fakeGateway, recordedHistory } from './testing/fake-history';
-import { taskSnapshot } from '../../test/support/task-snapshot';
+import { FakeHistory, fakeGateway, recordedHistory } from '../testing/fake-history';
+import { taskSnapshot } from '../testing/task-snapshot';
 import type { Principal } from '../auth/principal';
 import type { HistoryEvent } from '../temporal/task-workflow.gateway';
 import type { TaskAction } from './task-action';

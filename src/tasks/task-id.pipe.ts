@@ -2,14 +2,13 @@ import { Injectable, PipeTransform } from '@nestjs/common';
 import { ApiParam } from '@nestjs/swagger';
 import type { NextFunction, Request, Response } from 'express';
 import { InvalidInputError } from '../common/domain-error';
-
-export const TASK_ID_PATTERN = /^[A-Za-z0-9:_\-.]{1,128}$/;
+import { ID_PATTERN } from '../common/ids';
 
 /** Path IDs that could not name a task are rejected before Temporal is asked. */
 @Injectable()
 export class TaskIdPipe implements PipeTransform<string, string> {
   transform(value: string): string {
-    if (!TASK_ID_PATTERN.test(value)) throw new InvalidInputError('Invalid task ID format');
+    if (!ID_PATTERN.test(value)) throw new InvalidInputError('Invalid task ID format');
     return value;
   }
 }
@@ -22,7 +21,7 @@ export const ApiTaskIdParam = () =>
     // In the schema: @nestjs/swagger drops a parameter's own example when a schema is given.
     schema: {
       type: 'string',
-      pattern: TASK_ID_PATTERN.source,
+      pattern: ID_PATTERN.source,
       minLength: 1,
       maxLength: 128,
       example: 'task-123',

@@ -1,4 +1,4 @@
-import { taskSnapshot } from '../../test/support/task-snapshot';
+import { taskSnapshot } from '../testing/task-snapshot';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
 import type { TaskVisibility, VisibilityPage, VisibleTask } from '../temporal/task-visibility';

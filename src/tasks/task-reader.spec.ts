@@ -8,7 +8,7 @@ import {
 import { MemoryDecisionLedger } from './decision-ledger';
 import { TaskNotFoundError } from './errors';
 import { TaskReader } from './task-reader';
-import { FakeHistory, fakeGateway } from './testing/fake-history';
+import { FakeHistory, fakeGateway } from '../testing/fake-history';
 
 const TASK_ID = 'task_00000000-0000-4000-8000-000000000001';
 const acme: Principal = { tenantId: 'acme', userId: 'u', keyName: 'k', scopes: ['tasks:read'] };

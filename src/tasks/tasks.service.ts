@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { createHash, randomUUID } from 'node:crypto';
-import { SimulatedOptionsError, parseSimulatedOptions } from '../activities/simulated-options';
 import type { Principal } from '../auth/principal';
+import type { DomainError } from '../common/domain-error';
 import { canonicalJson } from '../common/canonical-json';
-import { InvalidInputError } from '../common/domain-error';
 import { currentRequest } from '../common/request-context';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
@@ -19,7 +18,7 @@ import {
   taskStartRecord,
 } from '../workflows/contract';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
-import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
+import type { SubmitTaskDto } from './dto/submit-task.dto';
 import {
   IdempotencyConflictError,
   TaskAlreadyTerminalError,
@@ -27,7 +26,6 @@ import {
   TaskNotFoundError,
   TaskStateConflictError,
 } from './errors';
-import { TERMINAL_WORDS } from './task-status';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
 import type { TaskAction } from './task-action';
 import type { TaskEvent } from './task-event';
@@ -41,7 +39,6 @@ export interface SubmittedTask {
   createdAt: Date;
 }
 
-const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 const DEFAULT_MODE = 'standard';
 
 const sha256Hex = (text: string): string => createHash('sha256').update(text).digest('hex');
@@ -52,40 +49,37 @@ function idempotentTaskId(tenantId: string, key: string): string {
   return `task_${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function validateContext(context: Record<string, unknown>): void {
-  if (Buffer.byteLength(JSON.stringify(context), 'utf8') > MAX_CONTEXT_BYTES) {
-    throw new InvalidInputError('context must be at most 64 KiB as JSON');
-  }
-  try {
-    parseSimulatedOptions(context);
-  } catch (err) {
-    if (err instanceof SimulatedOptionsError) throw new InvalidInputError(err.message);
-    throw err;
-  }
-}
+export type ControlAction = 'pause' | 'resume' | 'cancel';
 
-/** Why a task's state refuses an action, in the documented words; undefined when it allows it. */
-const REFUSALS: Record<'pause' | 'resume', (task: TaskSnapshot) => string | undefined> = {
+/**
+ * Why a task's state refuses an action, as the documented error; undefined when it allows it.
+ * A cancel is accepted again while the task is still closing.
+ */
+const REFUSALS: Record<ControlAction, (task: TaskSnapshot) => DomainError | undefined> = {
   pause: (task) => {
-    if (task.terminal) return `cannot pause ${TERMINAL_WORDS[task.terminal]} task`;
-    if (task.control.is_cancelled) return 'cannot pause cancelled task';
-    if (task.control.is_paused) return 'task is already paused';
+    if (task.terminal) return TaskStateConflictError.closed('pause', task.terminal);
+    if (task.control.is_cancelled) return TaskStateConflictError.cancelled('pause');
+    if (task.control.is_paused) return TaskStateConflictError.alreadyPaused();
     return undefined;
   },
   resume: (task) => {
-    if (task.terminal) return `cannot resume ${TERMINAL_WORDS[task.terminal]} task`;
-    if (task.control.is_cancelled) return 'cannot resume cancelled task';
-    if (!task.control.is_paused) return 'task is not paused';
+    if (task.terminal) return TaskStateConflictError.closed('resume', task.terminal);
+    if (task.control.is_cancelled) return TaskStateConflictError.cancelled('resume');
+    if (!task.control.is_paused) return TaskStateConflictError.notPaused();
     return undefined;
   },
+  cancel: (task) => (task.terminal ? new TaskAlreadyTerminalError(task.terminal) : undefined),
 };
+
+function refuseIfNotAllowed(action: ControlAction, task: TaskSnapshot): void {
+  const refusal = REFUSALS[action](task);
+  if (refusal) throw refusal;
+}
 
 const SIGNALS: Record<'pause' | 'resume', ControlSignalName> = {
   pause: PAUSE_SIGNAL,
   resume: RESUME_SIGNAL,
 };
-
-export type ControlAction = 'pause' | 'resume' | 'cancel';
 
 /** How a pause, resume or cancel is asked for. */
 export interface ControlOptions {
@@ -136,18 +130,13 @@ export class TasksService {
     private readonly changes: TaskChanges,
   ) {}
 
+  /** `request` and `idempotencyKey` as checked at the edge (SubmitTaskPipe, idempotencyKeyOf). */
   async submit(
     principal: Principal,
     request: SubmitTaskDto,
     idempotencyKey?: string,
   ): Promise<SubmittedTask> {
     const context = request.context ?? {};
-    validateContext(context);
-    if (idempotencyKey !== undefined && !IDEMPOTENCY_KEY_PATTERN.test(idempotencyKey)) {
-      throw new InvalidInputError(
-        'Invalid Idempotency-Key header: use 1 to 255 visible ASCII characters',
-      );
-    }
     // What the request means, not how it is written: key order and spelled-out defaults aside.
     const requestHash = sha256Hex(
       canonicalJson([
@@ -218,24 +207,21 @@ export class TasksService {
     taskId: string,
     options: ControlOptions = {},
   ): Promise<ControlOutcome> {
-    const refuse = (task: TaskSnapshot): void => {
-      if (task.terminal) throw new TaskAlreadyTerminalError(task.terminal);
-    };
     const outcome = await this.ledger.exclusive(
       taskId,
       async (recent): Promise<[ControlOutcome, RecentDecision?]> => {
         const task = await this.reader.forDecision(principal, taskId, recent);
         checkIfMatch(task, options.ifMatch);
-        refuse(task);
+        refuseIfNotAllowed('cancel', task);
         if (task.control.is_cancelled) {
           // Still closing: ask Temporal again, which changes nothing if it was asked before.
-          await this.unlessClosed(principal, taskId, refuse, () =>
+          await this.unlessClosed(principal, taskId, 'cancel', () =>
             this.workflows.cancel(taskId, undefined),
           );
           return [{ etag: taskEtag(task), sent: false }];
         }
         const request = this.controlRequest(principal, options);
-        await this.unlessClosed(principal, taskId, refuse, () =>
+        await this.unlessClosed(principal, taskId, 'cancel', () =>
           this.workflows.cancel(taskId, request),
         );
         return decision(task, CANCEL_SIGNAL, request);
@@ -273,22 +259,18 @@ export class TasksService {
     action: 'pause' | 'resume',
     options: PauseOptions,
   ): Promise<ControlOutcome> {
-    const refuse = (task: TaskSnapshot): void => {
-      const message = REFUSALS[action](task);
-      if (message) throw new TaskStateConflictError(message);
-    };
     return this.ledger.exclusive(taskId, async (recent) => {
       const task = await this.reader.forDecision(principal, taskId, recent);
       // Inside the exclusive section: of two requests with the same If-Match, across every
       // instance sharing the ledger, the second sees the first one's state and its new tag.
       checkIfMatch(task, options.ifMatch);
-      refuse(task);
+      refuseIfNotAllowed(action, task);
       const request = this.controlRequest(principal, options);
       if (action === 'pause' && options.timeoutSeconds !== undefined) {
         request.timeout_seconds = options.timeoutSeconds;
         request.on_timeout = options.onTimeout ?? 'resume';
       }
-      await this.unlessClosed(principal, taskId, refuse, () =>
+      await this.unlessClosed(principal, taskId, action, () =>
         this.workflows.signal(taskId, SIGNALS[action], request),
       );
       return decision(task, SIGNALS[action], request);
@@ -312,13 +294,15 @@ export class TasksService {
   private async unlessClosed(
     principal: Principal,
     taskId: string,
-    refuse: (task: TaskSnapshot) => void,
-    action: () => Promise<void>,
+    action: ControlAction,
+    send: () => Promise<void>,
   ): Promise<void> {
     try {
-      await action();
+      await send();
     } catch (err) {
-      if (err instanceof TaskNotFoundError) refuse(await this.reader.current(principal, taskId));
+      if (err instanceof TaskNotFoundError) {
+        refuseIfNotAllowed(action, await this.reader.current(principal, taskId));
+      }
       throw err;
     }
   }

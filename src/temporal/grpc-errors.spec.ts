@@ -1,6 +1,6 @@
 import { NamespaceNotFoundError, ServiceError, WorkflowNotFoundError } from '@temporalio/client';
 import { google, temporal } from '@temporalio/proto';
-import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
+import { TaskNotFoundError, TaskServiceUnavailableError } from './errors';
 import {
   isNamespaceNotFound,
   isUnknownTaskSearchAttribute,

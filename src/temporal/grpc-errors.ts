@@ -1,6 +1,6 @@
 import { NamespaceNotFoundError, WorkflowNotFoundError } from '@temporalio/client';
 import { google } from '@temporalio/proto';
-import { TaskNotFoundError, TaskServiceUnavailableError } from '../tasks/errors';
+import { TaskNotFoundError, TaskServiceUnavailableError } from './errors';
 import { SEARCH_ATTRIBUTES } from '../workflows/contract';
 import { TemporalSetupError } from './temporal-setup-error';
 

@@ -10,19 +10,22 @@ import { NativeConnection, Worker, WorkerOptions, type InjectedSinks } from '@te
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { activityTraceInterceptor } from '../activities/activity-trace';
-import { TaskExecutor, createTaskActivities } from '../activities/contract';
-import { TaskControlActivities } from '../activities/control.activities';
 import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
 import { temporalConnectionOptions } from './connection-options';
+import { activityTraceInterceptor } from './activity-trace';
 import { grpcCode } from './grpc-errors';
 import { findMissingSetup } from './temporal-setup';
 import { TemporalSetupError } from './temporal-setup-error';
 
-export const TASK_EXECUTOR = Symbol('TASK_EXECUTOR');
+/**
+ * The activities this worker runs (the task's and the control ones), built where the worker
+ * process is composed (worker.module.ts): the runner hosts them without knowing them.
+ */
+export const WORKER_ACTIVITIES = Symbol('WORKER_ACTIVITIES');
+export type WorkerActivities = NonNullable<WorkerOptions['activities']>;
 
 const RECONNECT_DELAY_MS = 2000;
 const UNAVAILABLE = 14;
@@ -77,9 +80,8 @@ export class TaskWorker
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(TASK_EXECUTOR) private readonly executor: TaskExecutor,
+    @Inject(WORKER_ACTIVITIES) private readonly activities: WorkerActivities,
     private readonly redis: SharedRedis,
-    private readonly control: TaskControlActivities,
   ) {}
 
   /**
@@ -132,7 +134,7 @@ export class TaskWorker
       namespace,
       taskQueue,
       ...workflowSource(),
-      activities: { ...createTaskActivities(this.executor), ...this.control.activities() },
+      activities: this.activities,
       maxConcurrentActivityTaskExecutions: this.config.worker.maxConcurrentActivities,
       maxConcurrentWorkflowTaskExecutions: this.config.worker.maxConcurrentWorkflowTasks,
       // On shutdown, running steps get this long to finish; then they are cancelled and

@@ -16,7 +16,7 @@ import {
   TaskInput,
 } from '../workflows/contract';
 import { BATCH_WORKFLOW_TYPE, type BatchInput } from '../workflows/batch-contract';
-import { TaskServiceUnavailableError } from '../tasks/errors';
+import { TaskServiceUnavailableError } from './errors';
 import { isDeadline, translateTemporalError } from './grpc-errors';
 import { SearchAttributes, whileSearchAttributesPropagate } from './search-attributes';
 

@@ -1,5 +1,5 @@
 import { proxyActivities, upsertMemo } from '@temporalio/workflow';
-import type { ControlActivities } from '../activities/control-contract';
+import type { ControlActivities } from './activity-contract';
 import { BATCH_CHUNK_SIZE, BatchCounts, BatchInput, MEMO_BATCH_COUNTS } from './batch-contract';
 
 const { applyBatchAction } = proxyActivities<ControlActivities>({

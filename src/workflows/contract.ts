@@ -340,7 +340,7 @@ function cancelled(
 }
 
 /** A pause's deadline, when its request sets one. */
-export function pauseDeadline(
+function pauseDeadline(
   request: ControlRequest,
   at: Date,
 ): { at: Date; onTimeout: OnTimeout } | undefined {
@@ -447,7 +447,7 @@ const tokens = (value: unknown): number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 0 ? Math.floor(value) : 0;
 
 /** A usage object read back from a memo or a result; undefined when it is not one. */
-export function toTokenUsage(value: unknown): TokenUsage | undefined {
+function toTokenUsage(value: unknown): TokenUsage | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const v = value as Record<string, unknown>;
   if (v.input_tokens === undefined && v.output_tokens === undefined) return undefined;

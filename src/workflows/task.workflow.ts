@@ -10,8 +10,7 @@ import {
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { TaskActivities } from '../activities/contract';
-import type { ControlActivities } from '../activities/control-contract';
+import type { ControlActivities, TaskActivities } from './activity-contract';
 import {
   ACTIVITY_RESULT_VERSION,
   MEMO_CONTROL,

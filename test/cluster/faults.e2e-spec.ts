@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { clientTlsEnv, makeCertificates } from '../../deploy/tls/certificates';
 import { TestApi } from '../support/api';
+import { withApiAndTemporal } from '../support/suite';
 import { crash } from '../support/cluster';
 import { temporalAddress } from '../support/e2e-env';
 import { KEYS } from '../support/keys';
@@ -21,14 +22,9 @@ const UNAVAILABLE = { error: 'Task service unavailable' };
 describe('the cluster under faults', () => {
   let api: TestApi;
   let temporal: TemporalObserver;
-
-  beforeAll(async () => {
-    api = await TestApi.start();
-    temporal = await TemporalObserver.connect();
-  });
-  afterAll(async () => {
-    await api.close();
-    await temporal.close();
+  withApiAndTemporal((started, observer) => {
+    api = started;
+    temporal = observer;
   });
 
   const streamUrl = (taskId: string) => `${api.baseUrl}/api/v1/stream/sse?workflow_id=${taskId}`;

@@ -17,7 +17,7 @@ import {
 import { Omittable } from '../../common/request-validation.pipe';
 import { MAX_REASON_LENGTH } from '../../tasks/dto/control-request.dto';
 import { normalizeStatus } from '../../tasks/dto/list-tasks.dto';
-import { TASK_ID_PATTERN } from '../../tasks/task-id.pipe';
+import { ID_PATTERN } from '../../common/ids';
 import { TASK_STATUSES, type TaskStatus } from '../../tasks/task-status';
 import { BATCH_ACTIONS, type BatchAction } from '../../workflows/batch-contract';
 
@@ -39,9 +39,9 @@ export class BatchFilterDto {
   @IsIn(TASK_STATUSES, { message: 'Invalid status value' })
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ pattern: TASK_ID_PATTERN.source, example: 'nightly-reports' })
+  @ApiPropertyOptional({ pattern: ID_PATTERN.source, example: 'nightly-reports' })
   @Omittable()
-  @Matches(TASK_ID_PATTERN, { message: 'Invalid session_id format' })
+  @Matches(ID_PATTERN, { message: 'Invalid session_id format' })
   @IsString({ message: 'Invalid session_id format' })
   session_id?: string;
 
@@ -67,11 +67,11 @@ export class BatchFilterDto {
     type: [String],
     minItems: 1,
     maxItems: MAX_FILTER_TASK_IDS,
-    items: { type: 'string', pattern: TASK_ID_PATTERN.source },
+    items: { type: 'string', pattern: ID_PATTERN.source },
     description: "Only these tasks (those of them that are the caller's)",
   })
   @Omittable()
-  @Matches(TASK_ID_PATTERN, { each: true, message: 'task_ids holds an invalid task ID' })
+  @Matches(ID_PATTERN, { each: true, message: 'task_ids holds an invalid task ID' })
   @IsString({ each: true, message: 'task_ids holds an invalid task ID' })
   @ArrayMaxSize(MAX_FILTER_TASK_IDS, { message: TASK_IDS_MESSAGE })
   @ArrayMinSize(1, { message: TASK_IDS_MESSAGE })

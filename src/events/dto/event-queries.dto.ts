@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsOptional, IsString, Matches } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination-query';
 import { STREAM_EVENT_TYPES } from '../../tasks/task-event';
+import { ID_PATTERN } from '../../common/ids';
 
 /** Up to 15 digits, or empty (no last event). */
 export const LAST_EVENT_ID_PATTERN = /^\d{0,15}$/;
@@ -39,7 +40,7 @@ export class SseQueryDto extends StreamQueryDto {
   @ApiProperty({
     description: 'Task ID',
     example: 'task-123',
-    pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
+    pattern: ID_PATTERN.source,
   })
   @IsOptional()
   @IsString({ message: 'Invalid task ID format' })

@@ -3,6 +3,8 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { PaginationQuery } from '../../common/pagination-query';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
+import { ID_PATTERN } from '../../common/ids';
+import type { TaskListPage } from '../task-list.service';
 
 const CURSOR_MAX_LENGTH = 1024;
 const CURSOR_PATTERN = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
@@ -36,9 +38,9 @@ export class ListTasksQueryDto extends PaginationQuery(100, LIST_DEFAULT_LIMIT) 
   @IsIn(TASK_STATUSES, { message: 'Invalid status value' })
   status?: TaskStatus;
 
-  @ApiPropertyOptional({ pattern: '^[A-Za-z0-9:_\\-.]{1,128}$' })
+  @ApiPropertyOptional({ pattern: ID_PATTERN.source })
   @IsOptional()
-  @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
+  @Matches(ID_PATTERN, { message: 'Invalid session_id format' })
   @IsString({ message: 'Invalid session_id format' })
   session_id?: string;
 
@@ -95,4 +97,20 @@ export class ListTasksResponseDto {
     example: null,
   })
   next_cursor!: string | null;
+}
+
+/** The body of `GET /api/v1/tasks` for one page of the list. */
+export function toListTasksResponse(page: TaskListPage): ListTasksResponseDto {
+  return {
+    tasks: page.tasks.map((task) => ({
+      task_id: task.taskId,
+      query: task.query,
+      status: task.status,
+      mode: task.mode,
+      created_at: task.createdAt.toISOString(),
+      ...(task.closedAt && { completed_at: task.closedAt.toISOString() }),
+    })),
+    total_count: page.totalCount,
+    next_cursor: page.nextCursor ?? null,
+  };
 }

@@ -3,6 +3,7 @@ import { IsDefined, IsIn, IsObject, IsString, Matches, MaxLength } from 'class-v
 import { MODEL_TIERS, ModelTier, TASK_MODES, TaskMode } from '../../workflows/contract';
 import type { TaskStatus } from '../task-status';
 import { Omittable } from '../../common/request-validation.pipe';
+import { ID_PATTERN } from '../../common/ids';
 
 export const MAX_QUERY_LENGTH = 20_000;
 
@@ -39,10 +40,10 @@ export class SubmitTaskDto {
     description: 'Groups related tasks; generated (UUID) when absent',
     example: 'session-2026-q1',
     maxLength: 128,
-    pattern: '^[A-Za-z0-9:_\\-.]{1,128}$',
+    pattern: ID_PATTERN.source,
   })
   @Omittable()
-  @Matches(/^[A-Za-z0-9:_\-.]{1,128}$/, { message: 'Invalid session_id format' })
+  @Matches(ID_PATTERN, { message: 'Invalid session_id format' })
   @IsString({ message: 'session_id must be a string' })
   session_id?: string;
 

@@ -1,4 +1,4 @@
-import { taskSnapshot as task } from '../../../test/support/task-snapshot';
+import { taskSnapshot as task } from '../../testing/task-snapshot';
 import { initialControlState } from '../../workflows/contract';
 import { toTaskStatusResponse } from './task-responses.dto';
 

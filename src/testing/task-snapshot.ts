@@ -1,5 +1,5 @@
-import type { TaskSnapshot } from '../../src/tasks/task-history';
-import { initialControlState } from '../../src/workflows/contract';
+import type { TaskSnapshot } from '../tasks/task-history';
+import { initialControlState } from '../workflows/contract';
 
 /** A running task's snapshot as unit specs need one, with `change` applied. */
 export const taskSnapshot = (change: Partial<TaskSnapshot> = {}): TaskSnapshot => ({

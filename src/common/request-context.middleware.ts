@@ -1,8 +1,7 @@
 import { Logger } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
-import { formatTraceparent, runInRequestContext } from './request-context';
+import { RequestContext, formatTraceparent, runInRequestContext } from './request-context';
 import type { Tracing } from './tracing';
 
 const CONTEXT = 'HTTP';
@@ -54,11 +53,13 @@ export function requestContext(tracing: Tracing, logFormat: 'json' | 'pretty') {
       typeof incoming === 'string' ? incoming : undefined,
     );
     const { trace } = span;
+    // The guard adds the tenant once the key is accepted; the line is written at the end.
+    const context: RequestContext = { requestId, trace };
     res.setHeader('X-Request-ID', requestId);
     res.setHeader('traceparent', formatTraceparent(trace));
     res.on('finish', () => {
       const route = routeOf(req);
-      const tenant = (req as AuthenticatedRequest).principal?.tenantId;
+      const tenant = context.tenantId;
       const taskId = taskIdOf(req, res);
       log({
         msg: 'request',
@@ -73,6 +74,6 @@ export function requestContext(tracing: Tracing, logFormat: 'json' | 'pretty') {
       });
       span.end({ 'http.route': route, 'tenant.id': tenant, 'task.id': taskId }, res.statusCode);
     });
-    runInRequestContext({ requestId, trace }, next);
+    runInRequestContext(context, next);
   };
 }

@@ -12,7 +12,7 @@ import type {
   PendingWorkflowTask,
   TaskWorkflowGateway,
   WorkflowDescription,
-} from '../../temporal/task-workflow.gateway';
+} from '../temporal/task-workflow.gateway';
 import {
   ControlRecord,
   ControlRequest,
@@ -23,7 +23,7 @@ import {
   TaskInput,
   TaskProgress,
   taskStartRecord,
-} from '../../workflows/contract';
+} from '../workflows/contract';
 
 const T0 = 1_790_000_000;
 
@@ -169,7 +169,7 @@ export class FakeHistory {
 
 /** Events recorded from a real run: `temporal workflow show --output json` of test/fixtures. */
 export function recordedHistory(name: string): HistoryEvent[] {
-  const file = join(__dirname, '..', '..', '..', 'test', 'fixtures', 'histories', `${name}.json`);
+  const file = join(__dirname, '..', '..', 'test', 'fixtures', 'histories', `${name}.json`);
   return historyFromJSON(JSON.parse(readFileSync(file, 'utf8'))).events ?? [];
 }
 

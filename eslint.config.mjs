@@ -12,6 +12,9 @@ export default tseslint.config(
       '.tools/',
       'data/',
       'test/fixtures/',
+      'clients/*/dist/',
+      // Generated from openapi.json (npm run openapi).
+      'clients/typescript/src/schema.ts',
       '**/*.js',
       '*.mjs',
     ],

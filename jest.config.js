@@ -23,6 +23,12 @@ module.exports = {
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
     },
     {
+      displayName: 'client',
+      testEnvironment: 'node',
+      transform,
+      testMatch: ['<rootDir>/clients/typescript/test/**/*.spec.ts'],
+    },
+    {
       displayName: 'e2e',
       testEnvironment: 'node',
       transform,

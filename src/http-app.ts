@@ -98,9 +98,13 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setTitle('Task control API')
     .setDescription(API_DESCRIPTION)
     .setVersion('1')
+    // Relative: the server that serves this document (Swagger UI calls the page's own origin).
+    .addServer('/', 'This server')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'X-API-Key' }, API_KEY_SCHEME)
     .addBearerAuth({ type: 'http', scheme: 'bearer' }, BEARER_SCHEME)
     .build();
+  // As package.json says: not licensed for use outside the project (no license URL to give).
+  config.info.license = { name: 'UNLICENSED' };
   return SwaggerModule.createDocument(app, config);
 }
 

@@ -9,6 +9,7 @@ import {
   ApiForbiddenResponse,
   ApiSecurity,
   ApiUnauthorizedResponse,
+  DECORATORS,
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { ErrorResponseDto } from '../common/api-responses';
@@ -47,8 +48,15 @@ export const RequireScope = (scope: Scope, options: { allowQueryKey?: boolean } 
     }),
   );
 
-/** Operations routes: no key needed. */
-export const Public = () => SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement);
+/**
+ * Operations routes: no key needed, documented as `security: []` (public on purpose, not
+ * forgotten). @nestjs/swagger has no decorator for an empty requirement list.
+ */
+export const Public = () =>
+  applyDecorators(
+    SetMetadata(AUTH_METADATA, { public: true } satisfies AuthRequirement),
+    SetMetadata(DECORATORS.API_SECURITY, []),
+  );
 
 export interface AuthenticatedRequest extends Request {
   principal?: Principal;

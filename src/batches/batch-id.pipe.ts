@@ -16,6 +16,12 @@ export const ApiBatchIdParam = () =>
   ApiParam({
     name: 'id',
     description: 'Batch ID, as the batch request answered it',
-    example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10',
-    schema: { type: 'string', pattern: ID_PATTERN.source, minLength: 1, maxLength: 128 },
+    // In the schema: @nestjs/swagger drops a parameter's own example when a schema is given.
+    schema: {
+      type: 'string',
+      pattern: ID_PATTERN.source,
+      minLength: 1,
+      maxLength: 128,
+      example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10',
+    },
   });

@@ -8,7 +8,10 @@ export class ErrorResponseDto {
 
 export class InternalErrorResponseDto {
   @ApiProperty({ example: 'Internal server error' }) error!: string;
-  @ApiProperty({ description: 'Quote it when reporting the problem; it is in the server log' })
+  @ApiProperty({
+    description: 'Quote it when reporting the problem; it is in the server log',
+    example: '9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d',
+  })
   error_id!: string;
 }
 

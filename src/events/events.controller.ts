@@ -16,7 +16,7 @@ import { KeyStore } from '../auth/key-store';
 import type { Principal } from '../auth/principal';
 import { InvalidInputError } from '../common/domain-error';
 import { ApiCommonErrors, ApiError } from '../common/api-responses';
-import { STREAM_EVENT_TYPES } from '../tasks/task-event';
+import { LIVE_EVENT_TYPES, STREAM_EVENT_TYPES, TASK_EVENT_TYPES } from '../tasks/task-event';
 import { ApiTaskIdParam, TaskIdPipe } from '../tasks/task-id.pipe';
 import { ApiTaskNotFound } from '../tasks/tasks.api-docs';
 import { TasksService } from '../tasks/tasks.service';
@@ -52,13 +52,80 @@ function parseLastEventId(header: string | undefined, query: string | undefined)
   return Number(value);
 }
 
-const STREAM_DESCRIPTION =
-  'Server-Sent Events: `id: <n>`, `event: <name>`, `data: <JSON>`. Events after the last event ' +
-  'id, then live ones, then `event: done` / `data: [DONE]` once the task is closed. ' +
-  'A `: ping` comment at least every 15 s. While a step of a model-backed task streams, ' +
-  '`LLM_PARTIAL` (`step`, `delta`: the text added) and, when the step ends, `LLM_OUTPUT` ' +
-  '(`step`, `output`) go to the streams open at the time: they have no `id:` line and are ' +
-  'never replayed.';
+const STREAM_DESCRIPTION = [
+  'Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` ' +
+    'line and one `data:` line, then a blank line. The stream sends the events after the last ' +
+    'event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the ' +
+    'task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and ' +
+    'examples below describe one event, as an SSE client parses it.',
+  '',
+  `- Task events: ${TASK_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}. \`data\` is the ` +
+    'same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, ' +
+    '`timestamp`, `seq`, plus fields by type); `id` is its `seq`.',
+  `- Live events: ${LIVE_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')} while a step of a ` +
+    'model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole ' +
+    'text of the step). They have no `id:` line, go only to the streams open at the time and ' +
+    'are never replayed.',
+  '- `event: error` with `data: {"error": "Task not found"}` (or `"Unauthorized"` once the ' +
+    'key is revoked) ends a stream that cannot go on.',
+  '',
+  "`id` is the event's position in the task: it increases along the stream (with gaps: not " +
+    'every step of the task is an event). A stream that drops can be resumed with no event lost ' +
+    'or repeated: reconnect with the last `id` received as `Last-Event-ID` (or ' +
+    '`last_event_id`), as EventSource does by itself.',
+].join('\n');
+
+/** One example per kind of event, as an SSE client parses it off the wire. */
+const STREAM_EXAMPLES = {
+  task_event: {
+    summary: 'A task event, with its id (its seq)',
+    value: {
+      id: '17',
+      event: 'workflow.paused',
+      data: '{"workflow_id":"task-123","type":"workflow.paused","message":"Paused","timestamp":"2026-01-01T00:00:02.000Z","seq":17,"checkpoint":"pre_step_2"}',
+    },
+  },
+  live_event: {
+    summary: 'Live text of a step: no id, never replayed',
+    value: {
+      event: 'LLM_PARTIAL',
+      data: '{"workflow_id":"task-123","type":"LLM_PARTIAL","message":"Step 1 output so far","timestamp":"2026-01-01T00:00:01.000Z","step":1,"delta":"Revenue grew "}',
+    },
+  },
+  done: {
+    summary: 'The last event once the task is closed',
+    value: { event: 'done', data: '[DONE]' },
+  },
+  error: {
+    summary: 'The last event of a stream that cannot go on',
+    value: { event: 'error', data: '{"error":"Task not found"}' },
+  },
+};
+
+/**
+ * The schema of one event of the stream (what OpenAPI 3.2 calls `itemSchema`), as SSE clients
+ * and schemathesis read a `text/event-stream` schema: `id`, `event` and `data` fields.
+ */
+const STREAM_EVENT_SCHEMA = {
+  type: 'object',
+  required: ['event', 'data'],
+  properties: {
+    id: {
+      type: 'string',
+      pattern: '^[1-9][0-9]*$',
+      description:
+        "The event's `seq`: increasing along the stream; absent on live events. Send the last " +
+        'one received as `Last-Event-ID` to resume after it.',
+    },
+    event: { type: 'string', enum: [...STREAM_EVENT_TYPES, 'done', 'error'] },
+    data: {
+      type: 'string',
+      description:
+        'One line of JSON: the event object (`type` = `event`); `[DONE]` for `done`; ' +
+        '`{"error": ...}` for `error`',
+    },
+  },
+};
 
 const StreamDocs = () =>
   applyDecorators(
@@ -66,29 +133,17 @@ const StreamDocs = () =>
     ApiHeader({
       name: 'Last-Event-ID',
       required: false,
-      description: 'Resume after this id (wins over `last_event_id`)',
-      schema: { type: 'string', pattern: LAST_EVENT_ID_PATTERN.source },
+      description:
+        'The `id` of the last event received: the stream sends the events after it ' +
+        '(wins over `last_event_id`; empty means from the start)',
+      schema: { type: 'string', pattern: LAST_EVENT_ID_PATTERN.source, example: '17' },
     }),
     ApiOkResponse({
       description: STREAM_DESCRIPTION,
       content: {
         'text/event-stream': {
-          // Schema of one event, as an SSE client parses it.
-          schema: {
-            type: 'object',
-            required: ['event', 'data'],
-            properties: {
-              id: {
-                type: 'string',
-                pattern: '^[1-9][0-9]*$',
-                description: 'Absent on live events (LLM_PARTIAL, LLM_OUTPUT)',
-              },
-              event: { type: 'string', enum: [...STREAM_EVENT_TYPES, 'done'] },
-              data: { type: 'string', description: 'One-line JSON event object, or [DONE]' },
-            },
-          },
-          example:
-            'id: 1\nevent: WORKFLOW_STARTED\ndata: {"workflow_id":"task-123","type":"WORKFLOW_STARTED","message":"Task started","timestamp":"2026-01-01T00:00:00.000Z","seq":1}\n\n',
+          schema: STREAM_EVENT_SCHEMA,
+          examples: STREAM_EXAMPLES,
         },
       },
     }),

@@ -7,9 +7,31 @@ import {
 } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { Public } from '../auth/auth.decorators';
+import { ApiError } from '../common/api-responses';
 import { TemporalReadiness } from '../temporal/temporal-readiness';
 
 const READINESS_TIMEOUT_MS = 2000;
+
+const CHECK = { type: 'string', enum: ['ok', 'failed', 'missing'] };
+const READINESS_SCHEMA = {
+  type: 'object',
+  required: ['status', 'checks'],
+  properties: {
+    status: { type: 'string', enum: ['ready', 'not ready'] },
+    checks: {
+      type: 'object',
+      required: ['temporal'],
+      properties: { temporal: CHECK, namespace: CHECK, search_attributes: CHECK },
+    },
+    message: { type: 'string', description: 'What is missing, naming the set-up command' },
+  },
+};
+
+/** What the HTTP server answers for any route, before the app sees the request. */
+const HeadersTooLarge = () =>
+  ApiError(431, 'Request headers over 16 KiB (the connection is closed)', {
+    too_large: 'Request headers too large',
+  });
 
 @ApiTags('operations')
 @Controller()
@@ -19,7 +41,15 @@ export class HealthController {
 
   @Get('health')
   @ApiOperation({ operationId: 'health', summary: 'The process is running' })
-  @ApiOkResponse({ schema: { example: { status: 'healthy' } } })
+  @ApiOkResponse({
+    schema: {
+      type: 'object',
+      required: ['status'],
+      properties: { status: { type: 'string', enum: ['healthy'] } },
+      example: { status: 'healthy' },
+    },
+  })
+  @HeadersTooLarge()
   health(): { status: string } {
     return { status: 'healthy' };
   }
@@ -33,10 +63,16 @@ export class HealthController {
       'the namespace or the task search attributes are missing (`namespace` or ' +
       '`search_attributes: missing`, with a `message` naming the set-up command).',
   })
-  @ApiOkResponse({ schema: { example: { status: 'ready', checks: { temporal: 'ok' } } } })
-  @ApiServiceUnavailableResponse({
-    schema: { example: { status: 'not ready', checks: { temporal: 'failed' } } },
+  @ApiOkResponse({
+    schema: { ...READINESS_SCHEMA, example: { status: 'ready', checks: { temporal: 'ok' } } },
   })
+  @ApiServiceUnavailableResponse({
+    schema: {
+      ...READINESS_SCHEMA,
+      example: { status: 'not ready', checks: { temporal: 'failed' } },
+    },
+  })
+  @HeadersTooLarge()
   async readiness(@Res({ passthrough: true }) res: Response): Promise<object> {
     const report = await this.temporal.check(READINESS_TIMEOUT_MS);
     if (report.ready) return { status: 'ready', checks: { temporal: 'ok' } };

@@ -18,8 +18,14 @@ export const ApiTaskIdParam = () =>
   ApiParam({
     name: 'id',
     description: 'Task ID (Temporal workflow ID)',
-    example: 'task-123',
-    schema: { type: 'string', pattern: ID_PATTERN.source, minLength: 1, maxLength: 128 },
+    // In the schema: @nestjs/swagger drops a parameter's own example when a schema is given.
+    schema: {
+      type: 'string',
+      pattern: ID_PATTERN.source,
+      minLength: 1,
+      maxLength: 128,
+      example: 'task-123',
+    },
   });
 
 /** The ID segment of a task or batch route's path, still percent-encoded. */

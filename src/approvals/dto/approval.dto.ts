@@ -123,26 +123,41 @@ export class ApprovalDecisionResponseDto {
   @ApiProperty({ example: 'sent' }) status!: string;
   @ApiProperty({ example: true }) success!: boolean;
   @ApiProperty({ example: 'Approval decision sent' }) message!: string;
-  @ApiProperty() workflow_id!: string;
-  @ApiProperty({ description: "The task's workflow run" }) run_id!: string;
-  @ApiProperty() approval_id!: string;
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' }) workflow_id!: string;
+  @ApiProperty({
+    description: "The task's workflow run",
+    example: '0198a5e2-7c1d-7f3e-9b2a-4c5d6e7f8a9b',
+  })
+  run_id!: string;
+  @ApiProperty({ example: 'apr_task_01J8Z6W3V4N6Q2R8S0T1U2V3W4_pre_synthesis' })
+  approval_id!: string;
 }
 
 export class PendingApprovalDto implements PendingApproval {
-  @ApiProperty() approval_id!: string;
-  @ApiProperty() checkpoint!: string;
-  @ApiProperty({ format: 'date-time' }) requested_at!: string;
+  @ApiProperty({ example: 'apr_task_01J8Z6W3V4N6Q2R8S0T1U2V3W4_pre_synthesis' })
+  approval_id!: string;
+  @ApiProperty({ example: 'pre_synthesis' }) checkpoint!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-11-29T09:00:00.000Z' }) requested_at!: string;
 }
 
 export class ApprovalDto implements ApprovalRecord {
-  @ApiProperty() approval_id!: string;
-  @ApiProperty() checkpoint!: string;
-  @ApiProperty({ enum: ['pending', 'approved', 'rejected', 'expired'] }) state!: ApprovalState;
-  @ApiProperty({ format: 'date-time' }) requested_at!: string;
-  @ApiProperty({ description: 'RFC 3339, or "" while pending' }) decided_at!: string;
-  @ApiProperty({ description: 'The principal (user_id) that decided; `system` for an expiry' })
+  @ApiProperty({ example: 'apr_task_01J8Z6W3V4N6Q2R8S0T1U2V3W4_pre_synthesis' })
+  approval_id!: string;
+  @ApiProperty({ example: 'pre_synthesis' }) checkpoint!: string;
+  @ApiProperty({ enum: ['pending', 'approved', 'rejected', 'expired'], example: 'approved' })
+  state!: ApprovalState;
+  @ApiProperty({ format: 'date-time', example: '2026-11-29T09:00:00.000Z' }) requested_at!: string;
+  @ApiProperty({
+    description: 'RFC 3339, or "" while pending',
+    example: '2026-11-29T09:12:40.000Z',
+  })
+  decided_at!: string;
+  @ApiProperty({
+    description: 'The principal (user_id) that decided; `system` for an expiry',
+    example: 'alice',
+  })
   decided_by!: string;
-  @ApiProperty() feedback!: string;
+  @ApiProperty({ example: 'Checked the totals' }) feedback!: string;
 }
 
 export class ApprovalListResponseDto {

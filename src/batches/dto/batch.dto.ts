@@ -99,6 +99,7 @@ export class BatchRequestDto {
     description:
       "At least one condition; every one given must hold. Only the caller's tenant is ever " +
       'matched.',
+    example: { session_id: 'nightly-reports', status: 'running' },
   })
   @ValidateNested()
   @Type(() => BatchFilterDto)
@@ -121,6 +122,7 @@ export class BatchRequestDto {
   @ApiPropertyOptional({
     default: false,
     description: 'Only count the tasks the filter matches (200 `{"matched"}`); nothing is sent',
+    example: true,
   })
   @Omittable()
   @IsBoolean({ message: 'dry_run must be true or false' })
@@ -134,7 +136,7 @@ export class BatchDryRunResponseDto {
 export class BatchAcceptedResponseDto {
   @ApiProperty({ example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10' }) batch_id!: string;
   @ApiProperty({ enum: BATCH_ACTIONS }) action!: BatchAction;
-  @ApiProperty({ description: 'Tasks the batch acts on (fixed when it is accepted)' })
+  @ApiProperty({ description: 'Tasks the batch acts on (fixed when it is accepted)', example: 50 })
   matched!: number;
   @ApiProperty({ enum: ['running'] }) state!: 'running';
 }
@@ -143,18 +145,22 @@ export const BATCH_STATES = ['running', 'completed', 'failed'] as const;
 export type BatchState = (typeof BATCH_STATES)[number];
 
 export class BatchStatusResponseDto {
-  @ApiProperty() batch_id!: string;
+  @ApiProperty({ example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10' }) batch_id!: string;
   @ApiProperty({ enum: BATCH_ACTIONS }) action!: BatchAction;
-  @ApiProperty({ enum: BATCH_STATES }) state!: BatchState;
-  @ApiProperty({ description: 'Tasks the batch acts on' }) matched!: number;
-  @ApiProperty({ description: 'Tasks the action was applied to' }) succeeded!: number;
+  @ApiProperty({ enum: BATCH_STATES, example: 'completed' }) state!: BatchState;
+  @ApiProperty({ description: 'Tasks the batch acts on', example: 50 }) matched!: number;
+  @ApiProperty({ description: 'Tasks the action was applied to', example: 49 }) succeeded!: number;
   @ApiProperty({
     description:
       'Tasks the action did not apply to (resume of a task not paused, anything on a closed task)',
+    example: 1,
   })
   skipped!: number;
-  @ApiProperty({ description: 'Tasks where applying it failed' }) failed!: number;
-  @ApiProperty({ format: 'date-time' }) started_at!: string;
-  @ApiProperty({ description: 'RFC 3339 once the batch is over; "" while it runs' })
+  @ApiProperty({ description: 'Tasks where applying it failed', example: 0 }) failed!: number;
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:00.000Z' }) started_at!: string;
+  @ApiProperty({
+    description: 'RFC 3339 once the batch is over; "" while it runs',
+    example: '2026-01-01T00:00:04.000Z',
+  })
   closed_at!: string;
 }

@@ -63,12 +63,16 @@ export class ListTasksQueryDto extends PaginationQuery(100, LIST_DEFAULT_LIMIT) 
 }
 
 export class TaskListItemDto {
-  @ApiProperty() task_id!: string;
-  @ApiProperty() query!: string;
-  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
-  @ApiProperty() mode!: string;
-  @ApiProperty({ format: 'date-time' }) created_at!: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'Present once the task is closed' })
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' }) task_id!: string;
+  @ApiProperty({ example: 'Summarize the quarterly report' }) query!: string;
+  @ApiProperty({ enum: TASK_STATUSES, example: 'TASK_STATUS_RUNNING' }) status!: TaskStatus;
+  @ApiProperty({ example: 'standard' }) mode!: string;
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:00.000Z' }) created_at!: string;
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Present once the task is closed',
+    example: '2026-01-01T00:00:09.000Z',
+  })
   completed_at?: string;
 }
 
@@ -80,6 +84,7 @@ export class ListTasksResponseDto {
     description:
       'Tasks matching the filters, over all pages, as Temporal counts them at the time of ' +
       'the request',
+    example: 1,
   })
   total_count!: number;
 
@@ -89,6 +94,7 @@ export class ListTasksResponseDto {
     description:
       'Give as `cursor` for the next page; null on the last page. Opaque: valid only for the ' +
       'same tenant and filters.',
+    example: null,
   })
   next_cursor!: string | null;
 }

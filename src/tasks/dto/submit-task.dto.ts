@@ -92,6 +92,7 @@ export class SubmitTaskDto {
 
   @ApiPropertyOptional({
     description: 'Groups related tasks; generated (UUID) when absent',
+    example: 'session-2026-q1',
     maxLength: 128,
     pattern: ID_PATTERN.source,
   })
@@ -158,7 +159,7 @@ export class SubmitTaskResponseDto {
   @ApiProperty({ example: 'Task submitted successfully' })
   message!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:00.000Z' })
   created_at!: string;
 }
 

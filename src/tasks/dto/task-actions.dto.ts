@@ -12,19 +12,32 @@ export class TaskActionDto {
     example: 'alice',
   })
   actor!: string;
-  @ApiProperty({ description: 'The name of the API key used (never the key); "" for system' })
+  @ApiProperty({
+    description: 'The name of the API key used (never the key); "" for system',
+    example: 'ops-console',
+  })
   key_name!: string;
   @ApiProperty({ example: 'Waiting for legal review' }) reason!: string;
-  @ApiProperty({ format: 'date-time' }) at!: string;
-  @ApiProperty({ description: 'The X-Request-ID of the request that did it; "" for system' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:02.000Z' }) at!: string;
+  @ApiProperty({
+    description: 'The X-Request-ID of the request that did it; "" for system',
+    example: '7f1c9e0a-3b2d-4c5e-8f6a-1b2c3d4e5f60',
+  })
   request_id!: string;
-  @ApiProperty({ description: 'The W3C trace id it ran under; "" for system' })
+  @ApiProperty({
+    description: 'The W3C trace id it ran under; "" for system',
+    example: '4bf92f3577b34da6a3ce929d0e0e4736',
+  })
   trace_id!: string;
-  @ApiPropertyOptional({ description: 'Batch actions: the batch' })
+  @ApiPropertyOptional({
+    description: 'Batch actions: the batch',
+    example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10',
+  })
   batch_id?: string;
   @ApiPropertyOptional({
     type: 'integer',
     description: 'A pause with a deadline: its length in seconds',
+    example: 3600,
   })
   timeout_seconds?: number;
   @ApiPropertyOptional({
@@ -37,5 +50,5 @@ export class TaskActionDto {
 export class TaskActionsResponseDto {
   @ApiProperty({ type: [TaskActionDto], description: 'Oldest first' })
   actions!: TaskActionDto[];
-  @ApiProperty({ description: 'Actions in this page' }) count!: number;
+  @ApiProperty({ description: 'Actions in this page', example: 1 }) count!: number;
 }

@@ -5,16 +5,19 @@ import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
 
 export class TokenUsageDto {
-  @ApiProperty() input_tokens!: number;
-  @ApiProperty() output_tokens!: number;
-  @ApiProperty() total_tokens!: number;
+  @ApiProperty({ example: 1873 }) input_tokens!: number;
+  @ApiProperty({ example: 642 }) output_tokens!: number;
+  @ApiProperty({ example: 2515 }) total_tokens!: number;
 }
 
 export class TaskStatusResponseDto {
-  @ApiProperty() task_id!: string;
-  @ApiProperty() workflow_id!: string;
-  @ApiProperty({ enum: TASK_STATUSES }) status!: TaskStatus;
-  @ApiProperty({ description: "The task's output text; empty until it completes" })
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' }) task_id!: string;
+  @ApiProperty({ example: 'task_01J8Z6W3V4N6Q2R8S0T1U2V3W4' }) workflow_id!: string;
+  @ApiProperty({ enum: TASK_STATUSES, example: 'TASK_STATUS_COMPLETED' }) status!: TaskStatus;
+  @ApiProperty({
+    description: "The task's output text; empty until it completes",
+    example: 'Revenue grew 12% on services.',
+  })
   result!: string;
   @ApiPropertyOptional({
     description: 'Present only when `result` parses as a JSON object',
@@ -22,19 +25,36 @@ export class TaskStatusResponseDto {
     additionalProperties: true,
   })
   response?: Record<string, unknown>;
-  @ApiProperty({ description: 'Empty unless the task failed; then the failure message' })
+  @ApiProperty({
+    description: 'Empty unless the task failed; then the failure message',
+    example: '',
+  })
   error!: string;
-  @ApiProperty({ format: 'date-time' }) created_at!: string;
-  @ApiProperty({ format: 'date-time', description: 'Time of the last recorded change' })
+  @ApiProperty({ format: 'date-time', example: '2026-01-01T00:00:00.000Z' }) created_at!: string;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'Time of the last recorded change',
+    example: '2026-01-01T00:00:09.000Z',
+  })
   updated_at!: string;
-  @ApiPropertyOptional({ format: 'date-time', description: 'Present once the task is closed' })
+  @ApiPropertyOptional({
+    format: 'date-time',
+    description: 'Present once the task is closed',
+    example: '2026-01-01T00:00:09.000Z',
+  })
   completed_at?: string;
-  @ApiProperty() query!: string;
-  @ApiProperty() session_id!: string;
-  @ApiProperty() mode!: string;
-  @ApiProperty({ type: 'object', additionalProperties: true }) context!: Record<string, unknown>;
+  @ApiProperty({ example: 'Summarize the quarterly report' }) query!: string;
+  @ApiProperty({ example: 'session-2026-q1' }) session_id!: string;
+  @ApiProperty({ example: 'standard' }) mode!: string;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { steps: 3, step_duration_ms: 1000 },
+  })
+  context!: Record<string, unknown>;
   @ApiPropertyOptional({
     description: 'The model that answered the last call (executors that use one, e.g. openai)',
+    example: 'gpt-4o-mini-2024-07-18',
   })
   model_used?: string;
   @ApiPropertyOptional({ description: 'Who served the model, e.g. `openai`', example: 'openai' })
@@ -92,24 +112,29 @@ export function toTaskStatusResponse(
 
 export class ControlAcceptedResponseDto {
   @ApiProperty({ example: true }) success!: boolean;
-  @ApiProperty() message!: string;
+  @ApiProperty({ example: 'Pause signal sent' }) message!: string;
   @ApiProperty({ example: 'task-123' }) task_id!: string;
 }
 
 export class ControlStateResponseDto implements ControlState {
-  @ApiProperty() is_paused!: boolean;
-  @ApiProperty() is_cancelled!: boolean;
-  @ApiProperty({ description: 'RFC 3339, or "" when not paused' }) paused_at!: string;
-  @ApiProperty() pause_reason!: string;
-  @ApiProperty({ description: 'The principal (user_id) that paused the task' })
+  @ApiProperty({ example: true }) is_paused!: boolean;
+  @ApiProperty({ example: false }) is_cancelled!: boolean;
+  @ApiProperty({
+    description: 'RFC 3339, or "" when not paused',
+    example: '2026-01-01T00:00:02.000Z',
+  })
+  paused_at!: string;
+  @ApiProperty({ example: 'Waiting for legal review' }) pause_reason!: string;
+  @ApiProperty({ description: 'The principal (user_id) that paused the task', example: 'dev' })
   paused_by!: string;
-  @ApiProperty() cancel_reason!: string;
-  @ApiProperty({ description: 'The principal (user_id) that cancelled the task' })
+  @ApiProperty({ example: '' }) cancel_reason!: string;
+  @ApiProperty({ description: 'The principal (user_id) that cancelled the task', example: '' })
   cancelled_by!: string;
   @ApiProperty({
     description:
       'RFC 3339: when the pause ends by `on_timeout` if still in place; "" for a pause ' +
       'without a deadline, and when not paused',
+    example: '',
   })
   pause_deadline!: string;
   @ApiProperty({

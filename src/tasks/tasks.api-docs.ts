@@ -79,7 +79,13 @@ const SubmitBody = () =>
     examples: {
       simple: {
         summary: 'A task',
-        value: { query: 'Summarize the quarterly report', context: { steps: 3 } },
+        value: {
+          query: 'Summarize the quarterly report',
+          session_id: 'session-2026-q1',
+          context: { steps: 3, step_duration_ms: 1000 },
+          mode: 'standard',
+          model_tier: 'small',
+        },
       },
       webhook: {
         summary: 'A task whose events are POSTed to a webhook',

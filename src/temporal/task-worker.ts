@@ -101,16 +101,20 @@ export class TaskWorker
   /**
    * Change notices from the workflow (see TaskNoticeSinks), published to Redis when the worker
    * shares it with the API, so event streams read a changed task at once instead of at their
-   * next turn. Fire and forget: a notice lost to a Redis outage only delays a stream.
+   * next turn. Fire and forget: a notice lost to a Redis outage only delays a stream. Without
+   * Redis the sink is still registered, and does nothing: the SDK logs an error for every call
+   * to a sink it does not know.
    */
-  private taskNoticeSinks(): InjectedSinks<TaskNoticeSinks> | undefined {
+  private taskNoticeSinks(): InjectedSinks<TaskNoticeSinks> {
     const client = this.redis.client;
-    if (!client) return undefined;
     return {
       taskNotices: {
         changed: {
-          fn: (info: WorkflowInfo) =>
-            void client.publish(taskChangedChannel(info.workflowId), '1').catch(() => undefined),
+          fn: (info: WorkflowInfo) => {
+            if (client) {
+              void client.publish(taskChangedChannel(info.workflowId), '1').catch(() => undefined);
+            }
+          },
           callDuringReplay: false,
         },
       },

@@ -34,6 +34,8 @@ describe('taskWorkflow replay', () => {
           {
             workflowsPath: require.resolve('../workflows'),
             interceptors: { workflowModules: WORKFLOW_INTERCEPTOR_MODULES },
+            // Registered as the worker registers it (never called while replaying).
+            sinks: { taskNotices: { changed: { fn: () => undefined } } },
           },
           history,
           WORKFLOW_IDS[name] ?? name,

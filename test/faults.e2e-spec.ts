@@ -3,13 +3,9 @@
  * started again on the same database, the API restarted under a streaming client.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Logger } from '@nestjs/common';
 import { DEVELOPMENT_KEY } from '../src/auth/key-store';
 import { DevServer, startDevServer } from '../src/temporal/dev-server';
-import { resolveTemporalCli } from '../src/temporal/temporal-cli';
+import { type DevServerOptions, devServerOptions } from './support/dev-server';
 import { ApiClient, TestApi } from './support/api';
 import { temporalAddress } from './support/e2e-env';
 import { freePort } from './support/ports';
@@ -60,19 +56,12 @@ describe('a worker killed with SIGKILL', () => {
 
 describe('the Temporal server stopped and started again on the same database', () => {
   let server: DevServer;
-  let options: Parameters<typeof startDevServer>[0];
+  let options: DevServerOptions;
   let worker: NodeProcess;
   let api: TestApi;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'task-api-restart-'));
-    options = {
-      cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH, new Logger('e2e')),
-      port: await freePort(),
-      namespace: 'default',
-      dbFile: join(dir, 'temporal.db'),
-      logFile: join(dir, 'temporal-server.log'),
-    };
+    options = await devServerOptions('restart', { persist: true });
     server = await startDevServer(options);
     worker = startWorkerProcess({ address: server.address, taskQueue: 'tasks' });
     api = await TestApi.start({ temporalAddress: server.address, taskQueue: 'tasks' });

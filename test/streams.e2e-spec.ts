@@ -3,16 +3,11 @@
  * that ~50 streamed tasks reach it: no stream is lost to the limit or to Temporal restarting,
  * workers keep working, and every stream gets every event once, in order, through `done`.
  */
-import { Logger } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { DevServer, startDevServer } from '../src/temporal/dev-server';
-import { resolveTemporalCli } from '../src/temporal/temporal-cli';
+import { type DevServerOptions, devServerOptions } from './support/dev-server';
 import { TestApi } from './support/api';
 import { KEYS } from './support/keys';
-import { freePort } from './support/ports';
 import { NodeProcess, startWorkerProcess } from './support/processes';
 import { SseStream } from './support/sse';
 import { startRedis } from './support/redis';
@@ -30,7 +25,7 @@ const open = (api: TestApi, taskId: string) =>
 
 describe('event streams at a Temporal long-poll limit', () => {
   let server: DevServer;
-  let options: Parameters<typeof startDevServer>[0];
+  let options: DevServerOptions;
   let worker: NodeProcess;
   /** Keeps its long polls well under the limit, as configured for production. */
   let bounded: TestApi;
@@ -38,15 +33,10 @@ describe('event streams at a Temporal long-poll limit', () => {
   let greedy: TestApi;
 
   beforeAll(async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'task-api-streams-'));
-    options = {
-      cliPath: resolveTemporalCli(process.env.TEMPORAL_CLI_PATH, new Logger('e2e')),
-      port: await freePort(),
-      namespace: 'default',
-      dbFile: join(dir, 'temporal.db'),
-      logFile: join(dir, 'temporal-server.log'),
+    options = await devServerOptions('streams', {
+      persist: true,
       dynamicConfig: { 'frontend.namespaceCount': NAMESPACE_LONG_POLLS },
-    };
+    });
     server = await startDevServer(options);
     worker = startWorkerProcess({ address: server.address, taskQueue: 'tasks' });
     const start = (maxLongPolls: number) =>

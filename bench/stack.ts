@@ -110,10 +110,15 @@ export async function temporalRequests(metricsUrl: string): Promise<Map<string, 
   return counts;
 }
 
-export function startWorker(temporalAddress: string, taskQueue: string): NodeProcess {
+export function startWorker(
+  temporalAddress: string,
+  taskQueue: string,
+  env: Record<string, string> = {},
+): NodeProcess {
   return startNodeProcess('worker', {
     TEMPORAL_ADDRESS: temporalAddress,
     TEMPORAL_TASK_QUEUE: taskQueue,
+    ...env,
   });
 }
 

@@ -5,9 +5,14 @@
  * by the API instances, and the worker's task throughput against the same tasks unwatched.
  *
  *   npm run bench:streams       (BENCH_WATCHED=100,1000,5000  BENCH_WATCHERS=5000)
+ *
+ * The worker and both instances share a redis-server, as a deployment of several instances
+ * does: change notices then wake the streams of tasks followed by tail reads. BENCH_REDIS=0
+ * runs them without, each instance then reading those tasks on its own schedule.
  */
 import { randomUUID } from 'node:crypto';
 import { Agent } from 'undici';
+import { startRedis } from '../test/support/redis';
 import { waitFor } from '../test/support/wait';
 import {
   mb,
@@ -82,11 +87,13 @@ class Watcher {
 
 async function main(): Promise<void> {
   const stack = await startTemporal();
+  const redis = process.env.BENCH_REDIS === '0' ? undefined : await startRedis();
+  const env: Record<string, string> = redis ? { REDIS_URL: redis.url } : {};
   const taskQueue = `bench-streams-${randomUUID()}`;
-  const worker = startWorker(stack.temporalAddress, taskQueue);
+  const worker = startWorker(stack.temporalAddress, taskQueue, env);
   const apis = [
-    await startApi(stack.temporalAddress, taskQueue),
-    await startApi(stack.temporalAddress, taskQueue),
+    await startApi(stack.temporalAddress, taskQueue, { env }),
+    await startApi(stack.temporalAddress, taskQueue, { env }),
   ];
   const dispatcher = new Agent({ connections: null, keepAliveTimeout: 60_000 });
   const submit = async (i: number): Promise<string> => {
@@ -97,8 +104,15 @@ async function main(): Promise<void> {
     if (res.status !== 200) throw new Error(`submit: ${res.status} ${res.text}`);
     return res.body.task_id as string;
   };
-  const status = async (taskId: string) =>
-    (await apis[0].client.request('GET', `/api/v1/tasks/${taskId}`)).body.status as string;
+  /** The task's status; undefined when the API could not answer this time (asked again). */
+  const status = async (taskId: string): Promise<string | undefined> => {
+    try {
+      const res = await apis[0].client.request('GET', `/api/v1/tasks/${taskId}`);
+      return res.status === 200 ? (res.body.status as string) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
 
   /** Submits `n` tasks and waits for all of them to complete; seconds from first submit. */
   const runTasks = async (
@@ -137,8 +151,11 @@ async function main(): Promise<void> {
   ) => {
     const baseline = await runTasks(n);
     const watchers: Watcher[] = [];
-    const rssBefore = apis.map((a) => rssBytes(a.process.pid));
-    let rssOpen = rssBefore;
+    const rssOf = () => apis.reduce((sum, a) => sum + rssBytes(a.process.pid), 0);
+    const rssBefore = rssOf();
+    // The most the instances held while the streams were open, sampled every second.
+    let rssPeak = rssBefore;
+    const sampling = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf())), 1000);
     const callsBefore = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
     const watched = await runTasks(n, async (ids) => {
       const opened = Date.now();
@@ -147,10 +164,9 @@ async function main(): Promise<void> {
         watchers.push(watcher);
         return watcher.run(opened);
       });
-      await waitFor('streams to get going', () => watchers.some((w) => w.latencies.length > 0));
-      rssOpen = apis.map((a) => rssBytes(a.process.pid));
       await Promise.all(runs);
     });
+    clearInterval(sampling);
     const callsAfter = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
     const apiCalls =
       callsBefore && callsAfter
@@ -161,7 +177,7 @@ async function main(): Promise<void> {
         : NaN;
     const latencies = watchers.flatMap((w) => w.latencies);
     const alive = watchers.filter((w) => w.done && !w.failed).length;
-    const perStream = rssOpen.reduce((a, b) => a + b) - rssBefore.reduce((a, b) => a + b);
+    const perStream = rssPeak - rssBefore;
     rows.push(
       `| ${name} | ${alive} / ${watchers.length} | ${percentile(latencies, 50)} / ${percentile(latencies, 99)} | ` +
         `${(perStream / watchers.length / 1024).toFixed(1)} KB | ${(apiCalls / watched.seconds).toFixed(0)} | ` +
@@ -191,16 +207,18 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      '\n| streams | alive at the end | delivery p50 / p99 ms | API RSS per stream | Temporal calls/s by the APIs | tasks/s watched / unwatched |',
+      '\n| streams | alive at the end | delivery p50 / p99 ms | API RSS per stream (peak) | Temporal calls/s by the APIs | tasks/s watched / unwatched |',
     );
     console.log(`|${' --- |'.repeat(6)}`);
     for (const row of rows) console.log(row);
     console.log(`\nAPI RSS at the end: ${apis.map((a) => mb(rssBytes(a.process.pid))).join(', ')}`);
+    console.log(redis ? 'Change notices through Redis.' : 'No Redis: no change notices.');
   } finally {
     await dispatcher.close();
     await Promise.all(apis.map((a) => a.process.stop()));
     await worker.stop();
     await stack.stop();
+    await redis?.stop();
   }
 }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, Optional } from '@nestjs/common';
 import { BehaviorSubject, Observable } from 'rxjs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { ConcurrencyLimit } from '../common/concurrency-limit';
 import { AppConfig } from '../config/app-config';
 import { TaskNotFoundError } from '../tasks/errors';
 import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
@@ -80,6 +81,12 @@ interface FollowedStep {
 const NOTICE_FOLLOW_UPS = 5;
 /** Tail reads in flight at once. */
 const TAIL_CONCURRENCY = 16;
+/**
+ * Reads that open streams (the task, then its events up to now) in flight at once. A thousand
+ * clients connecting together wait here for their turn instead of holding a thousand Temporal
+ * calls at once, each with its buffers and a deadline that runs while it waits.
+ */
+const OPEN_CONCURRENCY = 32;
 /** Backoff after a failed read: from this, doubling, with jitter... */
 const RETRY_MIN_MS = 250;
 /** ...up to this. A stream outlives a Temporal outage: it retries for as long as it is open. */
@@ -123,6 +130,8 @@ class TaskFeed {
   constructor(
     readonly task: TaskSnapshot,
     private readonly log: TaskEventLog,
+    /** Reads that open streams take turns here (see OPEN_CONCURRENCY). */
+    private readonly openings: ConcurrencyLimit,
     private readonly logger: Logger,
     /**
      * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
@@ -143,7 +152,7 @@ class TaskFeed {
     this.extending = this.extending.then(async () => {
       for (let failures = 0; after < this.from && !this.closed; failures++) {
         try {
-          this.hold(after, await this.log.replay(this.task, after));
+          this.hold(after, await this.openings.run(() => this.log.replay(this.task, after)));
           return;
         } catch (err) {
           this.failed(err, failures);
@@ -393,6 +402,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private tailReads = 0;
   private tailLoop?: Promise<void>;
   private readonly stopping = new AbortController();
+  private readonly openings = new ConcurrencyLimit(OPEN_CONCURRENCY);
 
   constructor(
     private readonly log: TaskEventLog,
@@ -427,6 +437,14 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     });
   }
 
+  /**
+   * Runs a read that opens a stream (the task itself, before its feed) in turn with the other
+   * streams being opened.
+   */
+  opening<T>(read: () => Promise<T>): Promise<T> {
+    return this.openings.run(read);
+  }
+
   /** Reads the task's new events now: a notice says it changed. */
   private wake(feed: TaskFeed): void {
     if (feed.mode !== 'tail' || feed.failing) return;
@@ -448,7 +466,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
       const live = this.options.live === false ? undefined : () => this.startTailLoop();
-      feed = new TaskFeed(task, this.log, this.logger, live);
+      feed = new TaskFeed(task, this.log, this.openings, this.logger, live);
       this.feeds.set(task.taskId, feed);
     }
     return feed;
@@ -472,6 +490,9 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       // A step already running when the feed started: its heartbeats are read on the loop.
       if (feed.followsStep) this.startTailLoop();
     } else {
+      // It holds every event up to now: its first tail read is due a period from now, or at
+      // once when a change notice comes (the first one as soon as notices are heard).
+      feed.dueAt = Date.now() + this.config.streams.tailReadIntervalMs;
       this.startTailLoop();
     }
   }

@@ -40,11 +40,18 @@ export class TaskNotices implements OnApplicationShutdown {
     return this.subscriber !== undefined;
   }
 
-  /** Calls `onNotice` whenever the task changes, until the returned function is called. */
+  /**
+   * Calls `onNotice` whenever the task changes, until the returned function is called; and
+   * once when notices from Redis begin to arrive, since a change in the moment before that
+   * sent a notice no one heard.
+   */
   listen(taskId: string, onNotice: () => void): () => void {
     const channel = taskChangedChannel(taskId);
     this.listeners.set(channel, onNotice);
-    this.subscriber?.subscribe(channel).catch((err: unknown) => this.outage.warn(err));
+    this.subscriber?.subscribe(channel).then(
+      () => this.listeners.get(channel)?.(),
+      (err: unknown) => this.outage.warn(err),
+    );
     return () => {
       if (this.listeners.get(channel) !== onNotice) return;
       this.listeners.delete(channel);

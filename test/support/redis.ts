@@ -24,6 +24,8 @@ export async function startRedis(): Promise<{ url: string; stop(): Promise<void>
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    // Refused until the server listens: that is what is being waited for, not news.
+    client.on('error', () => undefined);
     try {
       await client.connect();
       return (await client.ping()) === 'PONG';

@@ -27,7 +27,7 @@ import { decodeCursor } from '../src/tasks/list-cursor';
 import { formatNanos } from '../src/tasks/task-list.service';
 import { TASK_WORKFLOW_TYPE, TaskInput, taskStartRecord } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
-import { BENCH_USER, benchListTenant, percentile } from './stack';
+import { BENCH_USER, benchListTenant, percentile, temporalRefusals } from './stack';
 
 export const LIST_SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(Number);
 /** Requests per size, page and side, in ROUNDS rounds. */
@@ -47,6 +47,8 @@ export interface ListBenchDeps {
   namespace: string;
   /** GET `path` from the API with the key of the tenant of `size` tasks; the body. */
   get: (size: number, path: string) => Promise<string>;
+  /** Temporal's Prometheus endpoint, to report calls it refused for load; absent: not known. */
+  metricsUrl?: string;
 }
 
 interface ListPage {
@@ -73,7 +75,12 @@ async function timed(n: number, op: () => Promise<unknown>): Promise<number[]> {
   return latencies;
 }
 
-export async function benchList({ client, namespace, get }: ListBenchDeps): Promise<void> {
+export async function benchList({
+  client,
+  namespace,
+  get,
+  metricsUrl,
+}: ListBenchDeps): Promise<void> {
   const service = client.workflowService;
   const count = async (query: string): Promise<number> =>
     Number((await service.countWorkflowExecutions({ namespace, query })).count ?? 0);
@@ -204,6 +211,7 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
 
   // Warm up every path once, then the rounds; the sides take turns at going first.
   for (const m of measured) for (const side of m.sides) await timed(3, side);
+  const refusedBefore = metricsUrl ? await temporalRefusals(metricsUrl) : undefined;
   const perRound = Math.ceil(REQUESTS / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
     for (const m of measured) {
@@ -213,6 +221,8 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
       }
     }
   }
+
+  const refusedAfter = metricsUrl ? await temporalRefusals(metricsUrl) : undefined;
 
   const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
   console.log(
@@ -227,6 +237,17 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
   for (const m of measured) {
     const cells = m.latencies.map((xs) => `${p(xs, 50)} / ${p(xs, 99)}`);
     console.log(`| ${totals.get(m.size)} | ${m.page} | ${cells.join(' | ')} |`);
+  }
+  if (refusedBefore && refusedAfter) {
+    const refused = [...refusedAfter]
+      .map(([op, n]) => [op, n - (refusedBefore.get(op) ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    console.log(
+      refused.length === 0
+        ? '\nTemporal refused no call for load during the measurements.'
+        : `\nTemporal refused calls for load (RESOURCE_EXHAUSTED, retried after a backoff) ` +
+            `during the measurements: ${refused.map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    );
   }
   if (LIST_SIZES.length > 1) {
     const [smallest, largest] = [LIST_SIZES[0], LIST_SIZES.at(-1)!];

@@ -386,6 +386,7 @@ async function main(): Promise<void> {
         await benchList({
           client,
           namespace: 'default',
+          metricsUrl: stack.metricsUrl,
           get: async (size, path) => {
             const res = await listPool.request({
               method: 'GET',

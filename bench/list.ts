@@ -14,7 +14,11 @@
  *   read "some 20 tasks": unsorted, uncounted, statuses as visibility last recorded them;
  * - "list, count, describes": that, CountWorkflowExecutions beside it, and a describe of each
  *   open task listed: the calls an exact page needs (the API reads open tasks as GET does, and
- *   its GET is a describe when it has folded the task's history before).
+ *   its GET is one describe for a task queued and never signalled, as these are).
+ *
+ * Measured requests are spaced so as to stay under Temporal's visibility rate limit, and the
+ * calls Temporal refused for load during the measurements are reported (none, for figures
+ * worth comparing).
  *
  * The tasks are started bare on a task queue no worker polls, so they stay queued and cost
  * Temporal nothing after their start. Against an external Temporal (TEMPORAL_ADDRESS) the
@@ -23,11 +27,12 @@
 import type { Client } from '@temporalio/client';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { decodeCursor } from '../src/tasks/list-cursor';
 import { formatNanos } from '../src/tasks/task-list.service';
 import { TASK_WORKFLOW_TYPE, TaskInput, taskStartRecord } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
-import { BENCH_USER, benchListTenant, percentile } from './stack';
+import { BENCH_USER, benchListTenant, percentile, temporalRefusals } from './stack';
 
 export const LIST_SIZES = (process.env.BENCH_LIST_SIZES ?? '100,1000,10000').split(',').map(Number);
 /** Requests per size, page and side, in ROUNDS rounds. */
@@ -47,6 +52,8 @@ export interface ListBenchDeps {
   namespace: string;
   /** GET `path` from the API with the key of the tenant of `size` tasks; the body. */
   get: (size: number, path: string) => Promise<string>;
+  /** Temporal's Prometheus endpoint, to report calls it refused for load; absent: not known. */
+  metricsUrl?: string;
 }
 
 interface ListPage {
@@ -63,17 +70,34 @@ interface Measured {
   latencies: number[][];
 }
 
+/**
+ * Measured requests start at least this far apart. A page costs Temporal 2 or 3 visibility
+ * calls (a bare one 1 or 2), which Temporal limits per namespace (100 a second on the dev server
+ * and start:cluster): back to back, a fast page would exceed that and measure the client's
+ * retry after a refusal instead of the page. At most 20 requests a second stay under it.
+ */
+const MIN_SPACING_MS = 50;
+let lastStart = 0;
+
 async function timed(n: number, op: () => Promise<unknown>): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < n; i++) {
+    const early = lastStart + MIN_SPACING_MS - performance.now();
+    if (early > 0) await sleep(early);
     const t0 = performance.now();
+    lastStart = t0;
     await op();
     latencies.push(performance.now() - t0);
   }
   return latencies;
 }
 
-export async function benchList({ client, namespace, get }: ListBenchDeps): Promise<void> {
+export async function benchList({
+  client,
+  namespace,
+  get,
+  metricsUrl,
+}: ListBenchDeps): Promise<void> {
   const service = client.workflowService;
   const count = async (query: string): Promise<number> =>
     Number((await service.countWorkflowExecutions({ namespace, query })).count ?? 0);
@@ -204,6 +228,7 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
 
   // Warm up every path once, then the rounds; the sides take turns at going first.
   for (const m of measured) for (const side of m.sides) await timed(3, side);
+  const refusedBefore = metricsUrl ? await temporalRefusals(metricsUrl) : undefined;
   const perRound = Math.ceil(REQUESTS / ROUNDS);
   for (let round = 0; round < ROUNDS; round++) {
     for (const m of measured) {
@@ -213,6 +238,8 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
       }
     }
   }
+
+  const refusedAfter = metricsUrl ? await temporalRefusals(metricsUrl) : undefined;
 
   const p = (xs: number[], q: number) => percentile(xs, q).toFixed(1);
   console.log(
@@ -227,6 +254,17 @@ export async function benchList({ client, namespace, get }: ListBenchDeps): Prom
   for (const m of measured) {
     const cells = m.latencies.map((xs) => `${p(xs, 50)} / ${p(xs, 99)}`);
     console.log(`| ${totals.get(m.size)} | ${m.page} | ${cells.join(' | ')} |`);
+  }
+  if (refusedBefore && refusedAfter) {
+    const refused = [...refusedAfter]
+      .map(([op, n]) => [op, n - (refusedBefore.get(op) ?? 0)] as const)
+      .filter(([, n]) => n > 0);
+    console.log(
+      refused.length === 0
+        ? '\nTemporal refused no call for load during the measurements.'
+        : `\nTemporal refused calls for load (RESOURCE_EXHAUSTED, retried after a backoff) ` +
+            `during the measurements: ${refused.map(([op, n]) => `${op} ${n}`).join(', ')}`,
+    );
   }
   if (LIST_SIZES.length > 1) {
     const [smallest, largest] = [LIST_SIZES[0], LIST_SIZES.at(-1)!];

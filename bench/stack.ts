@@ -27,7 +27,7 @@ export interface Stack {
   temporalAddress: string;
   /** The Temporal server process, whose CPU time the benchmarks report. */
   server?: { pid: number };
-  /** The dev server's Prometheus endpoint, when the benchmark started one. */
+  /** Temporal's Prometheus endpoint, when the benchmark started Temporal. */
   metricsUrl?: string;
   stop(): Promise<void>;
 }
@@ -58,6 +58,7 @@ async function startClusterTemporal(): Promise<Stack> {
   return {
     temporalAddress: `127.0.0.1:${cluster.ports.temporal}`,
     server: server?.pid ? { pid: server.pid } : undefined,
+    metricsUrl: `http://127.0.0.1:${cluster.ports.temporalMetrics}/metrics`,
     stop: async () => {
       await cluster.stop();
       rmSync(dataDir, { recursive: true, force: true });
@@ -97,18 +98,29 @@ export async function startTemporal(
  * Requests Temporal's frontend has answered so far, by operation, from its Prometheus metrics
  * (the dev server's `service_requests` counter).
  */
-export async function temporalRequests(metricsUrl: string): Promise<Map<string, number>> {
+export const temporalRequests = (metricsUrl: string): Promise<Map<string, number>> =>
+  frontendCounts(metricsUrl, 'service_requests');
+
+/** A counter of Temporal's frontend from its Prometheus metrics, summed by operation. */
+async function frontendCounts(metricsUrl: string, metric: string): Promise<Map<string, number>> {
   const text = await (await fetch(metricsUrl)).text();
   const counts = new Map<string, number>();
   for (const line of text.split('\n')) {
-    if (!line.startsWith('service_requests{') || !line.includes('service_name="frontend"'))
-      continue;
+    if (!line.startsWith(`${metric}{`) || !line.includes('service_name="frontend"')) continue;
     const operation = /operation="([^"]+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
     if (operation) counts.set(operation, (counts.get(operation) ?? 0) + value);
   }
   return counts;
 }
+
+/**
+ * Calls Temporal's frontend has refused so far for load (RESOURCE_EXHAUSTED: a rate limit), by
+ * operation. The client retries them after a backoff, so a benchmark that runs into a limit
+ * measures the backoff: its figures are only worth reporting with this at zero.
+ */
+export const temporalRefusals = (metricsUrl: string): Promise<Map<string, number>> =>
+  frontendCounts(metricsUrl, 'service_errors_resource_exhausted');
 
 export function startWorker(
   temporalAddress: string,

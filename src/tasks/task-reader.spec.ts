@@ -95,6 +95,34 @@ describe('TaskReader', () => {
     expect(task.control).toEqual(paused);
   });
 
+  it('answers a queued task that nothing has touched since its start from one describe call', async () => {
+    const history = new FakeHistory();
+    const temporal = fakeGateway(history);
+    const reader = new TaskReader(temporal.gateway, new MemoryDecisionLedger());
+
+    const task = await reader.current(acme, TASK_ID);
+
+    expect(temporal.calls).toEqual(['describe']);
+    expect(task).toMatchObject({ started: false, control: initialControlState() });
+    // Read back and folded instead (as once one more event is written), it is the same task.
+    history.add({ workflowTaskScheduledEventAttributes: {} });
+    expect(await reader.current(acme, TASK_ID)).toEqual(task);
+    expect(temporal.calls).toEqual(['describe', 'describe', 'readBackwards run-1']);
+  });
+
+  it('reads the history of a queued task once a signal has reached it', async () => {
+    const history = new FakeHistory().signal(PAUSE_SIGNAL, pause);
+    const temporal = fakeGateway(history);
+
+    const task = await new TaskReader(temporal.gateway, new MemoryDecisionLedger()).current(
+      acme,
+      TASK_ID,
+    );
+
+    expect(temporal.calls).toEqual(['describe', 'readBackwards run-1']);
+    expect(task.control).toEqual(paused);
+  });
+
   it('reads back to the start of a task no worker has run, folding every signal since', async () => {
     const history = new FakeHistory();
     history.signal(PAUSE_SIGNAL, pause).signal(RESUME_SIGNAL, resume).signal(PAUSE_SIGNAL, pause);

@@ -23,6 +23,9 @@ function afterLastCompletedTask(tail: readonly HistoryEvent[]): readonly History
   return tail;
 }
 
+/** What a start writes: the started event and its first workflow task, scheduled. */
+const START_EVENT_COUNT = 2;
+
 const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
   events.some(isWorkflowTaskCompleted);
 
@@ -37,7 +40,9 @@ const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
  *   by Temporal, unwritten. The decision ledger has every decision this deployment made (all
  *   instances with REDIS_URL; this one's without): when it holds one at least as new as the
  *   memo, it is the latest control state. Otherwise the events after the last completed
- *   workflow task are read backwards from the end (a handful) and folded on top.
+ *   workflow task are read backwards from the end (a handful) and folded on top, unless the
+ *   history is still only the start and its first workflow task (queued, never signalled):
+ *   then the memo is the start record, the whole truth.
  * - Once the task is closed, the same few events give the close; a closed run never changes,
  *   so its snapshot is kept and later reads cost the describe call only.
  *
@@ -86,7 +91,7 @@ export class TaskReader {
     described: WorkflowDescription,
     recent: () => Promise<RecentDecision | undefined>,
   ): Promise<TaskSnapshot | undefined> {
-    const { runId, open, memo, startTime, pendingWorkflowTask } = described;
+    const { runId, open, memo, startTime, pendingWorkflowTask, historyLength } = described;
     const task = snapshotFromMemo(taskId, runId, memo, startTime);
     if (!task) return undefined;
     if (pendingWorkflowTask === 'started') task.started = true;
@@ -96,6 +101,9 @@ export class TaskReader {
       return closed;
     }
     if (pendingWorkflowTask === 'none') return task;
+    // Queued and untouched: nothing written since the start but its first workflow task, and
+    // with no worker holding that task no signal can be held back unwritten either.
+    if (pendingWorkflowTask === 'scheduled' && historyLength <= START_EVENT_COUNT) return task;
     // Signals Temporal accepted that the workflow has not applied yet. This deployment's own
     // decisions are in the ledger, written by now or still held back by a worker; without a
     // decision at least as new as the memo, read them from the history.

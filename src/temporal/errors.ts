@@ -13,7 +13,7 @@ export class TaskNotFoundError extends DomainError {
   }
 }
 
-/** Temporal cannot be reached. */
+/** Temporal cannot be reached, or refuses calls for load (RESOURCE_EXHAUSTED). */
 export class TaskServiceUnavailableError extends DomainError {
   readonly code = 'TASK_SERVICE_UNAVAILABLE';
   constructor(options?: { cause?: unknown }) {

@@ -75,6 +75,14 @@ describe('translateTemporalError', () => {
     expect(translated.cause).toBeInstanceOf(TemporalSetupError);
   });
 
+  it('makes Temporal shedding load a 503, its cause kept for the log', () => {
+    // What a cluster on its default visibility rate limit answers a list beyond 10 calls a second.
+    const err = grpcError(8, 'namespace rate limit exceeded');
+    const translated = translateTemporalError(err) as TaskServiceUnavailableError;
+    expect(translated).toBeInstanceOf(TaskServiceUnavailableError);
+    expect(translated.cause).toBe(err);
+  });
+
   it('leaves other bad arguments alone (a 500 with its cause logged)', () => {
     const err = grpcError(3, 'invalid query: unknown field Foo');
     expect(isUnknownTaskSearchAttribute(err)).toBe(false);

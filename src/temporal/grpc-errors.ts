@@ -8,6 +8,7 @@ import { TemporalSetupError } from './temporal-setup-error';
 const INVALID_ARGUMENT = 3;
 const DEADLINE_EXCEEDED = 4;
 const NOT_FOUND = 5;
+const RESOURCE_EXHAUSTED = 8;
 const UNAVAILABLE = 14;
 
 const NAMESPACE_NOT_FOUND_DETAIL = 'temporal.api.errordetails.v1.NamespaceNotFoundFailure';
@@ -85,7 +86,9 @@ export function translateTemporalError(err: unknown): unknown {
   if (err instanceof WorkflowNotFoundError) return new TaskNotFoundError();
   const code = grpcCode(err);
   if (code === NOT_FOUND) return new TaskNotFoundError();
-  if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED) {
+  // RESOURCE_EXHAUSTED: Temporal sheds load (a namespace rate limit, a busy workflow) and still
+  // does so once the client's retries are spent. Nothing is wrong with the request: try later.
+  if (code === UNAVAILABLE || code === DEADLINE_EXCEEDED || code === RESOURCE_EXHAUSTED) {
     return new TaskServiceUnavailableError({ cause: err });
   }
   // Still unknown once the wait for a fresh registration is over: not registered at all.

@@ -235,7 +235,9 @@ export class EventsController implements BeforeApplicationShutdown {
     // Everything that can fail as JSON fails before the first stream byte.
     const types = parseTypes(query.types);
     const after = parseLastEventId(lastEventId, query.last_event_id);
-    const task = await this.feeds.opening(() => this.tasks.get(principal, taskId));
+    const task = await this.feeds.opening(`${principal.tenantId}/${taskId}`, () =>
+      this.tasks.get(principal, taskId),
+    );
 
     const abort = new AbortController();
     this.open.add(abort);

@@ -198,6 +198,25 @@ describe('TaskEventFeeds', () => {
     registry.onApplicationShutdown();
   });
 
+  it('shares the read of streams opened at once on the same key, and only while it runs', async () => {
+    const registry = feeds(new ScriptedLog(), 0);
+    const reads: string[] = [];
+    const read = (name: string) => () => {
+      reads.push(name);
+      return new Promise<string>((resolve) => setTimeout(() => resolve(`${name} read`), 10));
+    };
+
+    const together = await Promise.all([
+      registry.opening('acme/a', read('first')),
+      registry.opening('acme/a', read('second')),
+      registry.opening('other/a', read('other tenant')),
+    ]);
+    expect(together).toEqual(['first read', 'first read', 'other tenant read']);
+    expect(await registry.opening('acme/a', read('later'))).toBe('later read');
+    expect(reads).toEqual(['first', 'other tenant', 'later']);
+    registry.onApplicationShutdown();
+  });
+
   it('shares one feed among the readers of a task and stops it when the last one leaves', async () => {
     const log = new ScriptedLog();
     const registry = feeds(log, 1);

@@ -403,6 +403,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private tailLoop?: Promise<void>;
   private readonly stopping = new AbortController();
   private readonly openings = new ConcurrencyLimit(OPEN_CONCURRENCY);
+  private readonly openingReads = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly log: TaskEventLog,
@@ -439,10 +440,17 @@ export class TaskEventFeeds implements OnApplicationShutdown {
 
   /**
    * Runs a read that opens a stream (the task itself, before its feed) in turn with the other
-   * streams being opened.
+   * streams being opened. Streams opened at once with the same `key` (a tenant's task) share
+   * one read: five thousand clients of one task connecting together cost one describe, not
+   * five thousand. What they share is what a stream needs from it, the task's run and owner,
+   * read as they asked.
    */
-  opening<T>(read: () => Promise<T>): Promise<T> {
-    return this.openings.run(read);
+  opening<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const inFlight = this.openingReads.get(key) as Promise<T> | undefined;
+    if (inFlight) return inFlight;
+    const reading = this.openings.run(read).finally(() => this.openingReads.delete(key));
+    this.openingReads.set(key, reading);
+    return reading;
   }
 
   /** Reads the task's new events now: a notice says it changed. */

@@ -110,6 +110,34 @@ describe('TaskReader', () => {
     expect(temporal.calls).toEqual(['describe', 'describe', 'readBackwards run-1']);
   });
 
+  it('answers a task whose first workflow task a worker holds from one describe call', async () => {
+    const history = new FakeHistory();
+    history.add({ workflowTaskStartedEventAttributes: {} });
+    history.pending = 'started';
+    const temporal = fakeGateway(history);
+    const reader = new TaskReader(temporal.gateway, new MemoryDecisionLedger());
+
+    const task = await reader.current(acme, TASK_ID);
+
+    expect(temporal.calls).toEqual(['describe']);
+    expect(task).toMatchObject({ started: true, control: initialControlState() });
+  });
+
+  it('reads the history of a task signalled before its first workflow task started', async () => {
+    const history = new FakeHistory().signal(PAUSE_SIGNAL, pause);
+    history.add({ workflowTaskStartedEventAttributes: {} });
+    history.pending = 'started';
+    const temporal = fakeGateway(history);
+
+    const task = await new TaskReader(temporal.gateway, new MemoryDecisionLedger()).current(
+      acme,
+      TASK_ID,
+    );
+
+    expect(temporal.calls).toEqual(['describe', 'readBackwards run-1']);
+    expect(task).toMatchObject({ started: true, control: paused });
+  });
+
   it('reads the history of a queued task once a signal has reached it', async () => {
     const history = new FakeHistory().signal(PAUSE_SIGNAL, pause);
     const temporal = fakeGateway(history);

@@ -41,8 +41,8 @@ const reachesBackToCompletedTask = (events: readonly HistoryEvent[]): boolean =>
  *   instances with REDIS_URL; this one's without): when it holds one at least as new as the
  *   memo, it is the latest control state. Otherwise the events after the last completed
  *   workflow task are read backwards from the end (a handful) and folded on top, unless the
- *   history is still only the start and its first workflow task (queued, never signalled):
- *   then the memo is the start record, the whole truth.
+ *   history is still only the start and its first workflow task (queued, never signalled;
+ *   or that task started by a worker): then the memo is the start record, the whole truth.
  * - Once the task is closed, the same few events give the close; a closed run never changes,
  *   so its snapshot is kept and later reads cost the describe call only.
  *
@@ -109,7 +109,12 @@ export class TaskReader {
     // decision at least as new as the memo, read them from the history.
     const decision = await recent();
     if (decision?.runId !== runId || decision.control.version < task.control.version) {
-      return this.withTail(task);
+      // A worker holds the first workflow task and nothing else was written (a signal before
+      // it started would come before its started event): there is nothing to fold, and what
+      // Temporal holds back meanwhile is not in the history either.
+      const onlyStarted =
+        pendingWorkflowTask === 'started' && historyLength <= START_EVENT_COUNT + 1;
+      return onlyStarted ? task : this.withTail(task);
     }
     if (decision.control.version > task.control.version) {
       task.control = decision.control;

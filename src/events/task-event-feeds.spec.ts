@@ -5,6 +5,7 @@ import type { TaskEvent } from '../tasks/task-event';
 import { TaskChanges } from '../tasks/task-changes';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNotices } from './task-notices';
+import { waitFor } from '../testing/wait';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../testing/task-snapshot';
@@ -92,11 +93,11 @@ const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean)
 function feeds(
   log: ScriptedLog,
   maxLongPolls: number,
-  { changes = new TaskChanges(), interval = 1000 } = {},
+  { changes = new TaskChanges(), interval = 1000, rate = 1000 } = {},
 ) {
   const config = loadConfig({
     STREAM_MAX_LONG_POLLS: String(maxLongPolls),
-    STREAM_TAIL_READS_PER_SECOND: '1000',
+    STREAM_TAIL_READS_PER_SECOND: String(rate),
     STREAM_TAIL_READ_INTERVAL_MS: String(interval),
   });
   const notices = new TaskNotices(new SharedRedis(), changes);
@@ -195,6 +196,40 @@ describe('TaskEventFeeds', () => {
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
     expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
     reader.unsubscribe();
+    registry.onApplicationShutdown();
+  });
+
+  it('reads what a notice asked for before the periodic reads that are overdue', async () => {
+    const log = new ScriptedLog();
+    let written = false;
+    log.tail.set('b', [() => (written ? [completed('b', 2)] : undefined)]);
+    const changes = new TaskChanges();
+    // Twenty tasks to read every 100 ms on a budget of 20 reads a second: always overdue.
+    const registry = feeds(log, 0, { changes, interval: 100, rate: 20 });
+    const others = Array.from({ length: 20 }, (_, i) =>
+      registry.follow(taskSnapshot({ taskId: `p${i}` }), 0).subscribe(),
+    );
+    const feed = registry.follow(taskSnapshot({ taskId: 'b' }), 0);
+    const reader = feed.subscribe();
+    const reads = (prefix: string) => log.calls.filter((c) => c.startsWith(prefix)).length;
+    await waitFor('the periodic reads to fall behind', () => reads('advance p') >= 30);
+
+    // The notice comes before Temporal has written the change: its first read finds nothing.
+    const before = log.calls.length;
+    changes.notify('b');
+    await waitFor('the read the notice asked for', () =>
+      log.calls.slice(before).includes('advance b'),
+    );
+    const first = log.calls.lastIndexOf('advance b');
+    written = true;
+    const state = await until(feed, (s) => s.closed);
+
+    expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
+    // Its follow-up, due 25 ms later, was the next read or nearly: not after the twenty overdue.
+    const between = log.calls.slice(first + 1, log.calls.lastIndexOf('advance b'));
+    expect(between.length).toBeLessThanOrEqual(2);
+    reader.unsubscribe();
+    for (const other of others) other.unsubscribe();
     registry.onApplicationShutdown();
   });
 

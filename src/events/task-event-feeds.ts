@@ -377,6 +377,22 @@ class TaskFeed {
   }
 }
 
+/** A read the tail loop may make next: a feed's new events, or its running step's text. */
+interface ReadCandidate {
+  feed: TaskFeed;
+  dueAt: number;
+  live: boolean;
+  /** Asked for by a change notice, or live text: read before the periodic reads that are due. */
+  urgent: boolean;
+}
+
+/** Due reads first, urgent ones before the others, each kind longest due first. */
+function readsBefore(a: ReadCandidate, b: ReadCandidate, now: number): boolean {
+  const rank = (c: ReadCandidate) => (c.dueAt > now ? 2 : c.urgent ? 0 : 1);
+  const [ra, rb] = [rank(a), rank(b)];
+  return ra !== rb ? ra < rb : a.dueAt < b.dueAt;
+}
+
 /** How a process uses its feeds; the API's streams take the defaults. */
 export interface FeedOptions {
   /** Follow running steps for their streamed text (live events). Default true. */
@@ -541,20 +557,24 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private async runTailLoop(): Promise<void> {
     const spacing = 1000 / this.config.streams.tailReadsPerSecond;
     while (!this.stopping.signal.aborted) {
-      let next: { feed: TaskFeed; dueAt: number; live: boolean } | undefined;
+      const now = Date.now();
+      let next: ReadCandidate | undefined;
       let any = false;
+      const consider = (candidate: ReadCandidate): void => {
+        if (!next || readsBefore(candidate, next, now)) next = candidate;
+      };
       for (const feed of this.feeds.values()) {
         if (!feed.reading || feed.closed) continue;
         if (feed.mode === 'tail') {
           any = true;
-          if (!next || feed.dueAt < next.dueAt) next = { feed, dueAt: feed.dueAt, live: false };
+          // Reads a notice asked for go before the periodic ones, which may fall behind when
+          // there are more tasks than the budget reads in a period.
+          consider({ feed, dueAt: feed.dueAt, live: false, urgent: feed.noticeFollowUps > 0 });
         }
         // A step being read now keeps the loop going: it is due again once the read is done.
         if (feed.followsStep) any = true;
         const liveDueAt = feed.liveDueAt;
-        if (liveDueAt !== undefined && (!next || liveDueAt < next.dueAt)) {
-          next = { feed, dueAt: liveDueAt, live: true };
-        }
+        if (liveDueAt !== undefined) consider({ feed, dueAt: liveDueAt, live: true, urgent: true });
       }
       if (!any) return;
       const wait = next ? next.dueAt - Date.now() : 0;

@@ -18,6 +18,7 @@ import {
   TaskInput,
   taskStartRecord,
 } from '../src/workflows/contract';
+import { waitFor } from '../test/support/wait';
 import {
   BENCH_TENANT,
   BENCH_USER,
@@ -84,16 +85,15 @@ async function main(): Promise<void> {
     });
     return handle.workflowId;
   };
+  const describe = (id: string) =>
+    client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: id } });
   const length = async (id: string) =>
-    Number(
-      (
-        await client.workflowService.describeWorkflowExecution({
-          namespace,
-          execution: { workflowId: id },
-        })
-      ).workflowExecutionInfo?.historyLength ?? 0,
-    );
-  /** Pause/resume pairs straight to Temporal until the history has `size` events. */
+    Number((await describe(id)).workflowExecutionInfo?.historyLength ?? 0);
+  /**
+   * Pause/resume pairs straight to Temporal until the history has `size` events, then until
+   * the workflow has processed them: the API sees signals from other clients only then, and
+   * would find the task still paused.
+   */
   const grow = async (id: string, size: number) => {
     const handle = client.workflow.getHandle(id);
     const request = { reason: 'growth', requested_by: BENCH_USER };
@@ -103,6 +103,11 @@ async function main(): Promise<void> {
         await handle.signal(RESUME_SIGNAL, request);
       }
     }
+    await waitFor(
+      `${id} to process its signals`,
+      async () => !(await describe(id)).pendingWorkflowTask,
+      60_000,
+    );
   };
 
   const timed = async (op: () => Promise<unknown>): Promise<number> => {
@@ -112,8 +117,6 @@ async function main(): Promise<void> {
   };
 
   // What the API needs from Temporal for each operation, made by hand.
-  const describe = (id: string) =>
-    client.workflowService.describeWorkflowExecution({ namespace, execution: { workflowId: id } });
   const bareSignal = async (id: string, name: string) => {
     await describe(id);
     await client.workflow.getHandle(id).signal(name, { reason: '', requested_by: BENCH_USER });
@@ -187,7 +190,8 @@ async function main(): Promise<void> {
             control.api.push(
               await timed(() => http('GET', `/api/v1/tasks/${id}/control-state`, 200)),
             );
-            const last = (await length(id)) - 20;
+            // About 20 events before the end (from the start on a history shorter than that).
+            const last = Math.max(0, (await length(id)) - 20);
             replay.api.push(await firstReplayed(id, last));
           },
           async () => {

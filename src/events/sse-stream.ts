@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { Observable } from 'rxjs';
-import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
+import { indexAfterSeq, type LiveTaskEvent, type TaskEvent } from '../tasks/task-event';
 import type { FeedState, LiveEntry } from './task-event-feeds';
 
 /** Comment lines keep proxies and clients from timing out an idle stream (spec: ≤ 15 s). */
@@ -18,18 +18,6 @@ const DONE = 'event: done\ndata: [DONE]\n\n';
 /** The last thing a stream that cannot go on sends: why, as a JSON error body. */
 export const formatError = (message: string): string =>
   `event: error\ndata: ${JSON.stringify({ error: message })}\n\n`;
-
-/** Index of the first event with a greater seq than `seq` (events are ordered by seq). */
-function firstAfter(events: readonly TaskEvent[], seq: number): number {
-  let low = 0;
-  let high = events.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (events[mid].seq <= seq) low = mid + 1;
-    else high = mid;
-  }
-  return low;
-}
 
 /**
  * Resolves with the newest state each time the reader is ready for it. Never holds more than
@@ -156,7 +144,7 @@ export async function streamEvents(
       const liveBase = state.liveBase ?? 0;
       // Live events are for the readers there when they were made: start with the next one.
       nextLive ??= liveBase + live.length;
-      let i = firstAfter(state.events, sent);
+      let i = indexAfterSeq(state.events, sent);
       let j = Math.max(nextLive, liveBase) - liveBase;
       while (!stop.aborted && (i < state.events.length || j < live.length)) {
         // Task events up to a live event's place go first; it comes before the later ones.

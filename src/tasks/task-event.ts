@@ -45,3 +45,15 @@ export interface LiveTaskEvent {
   step: number;
   [field: string]: unknown;
 }
+
+/** Index of the first of `events` (ordered by seq) with a seq above `seq`; their length if none. */
+export function indexAfterSeq(events: readonly TaskEvent[], seq: number): number {
+  let low = 0;
+  let high = events.length;
+  while (low < high) {
+    const mid = (low + high) >>> 1;
+    if (events[mid].seq <= seq) low = mid + 1;
+    else high = mid;
+  }
+  return low;
+}

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppConfig } from '../config/app-config';
 import { FeedState, TaskEventFeeds } from '../events/task-event-feeds';
 import { TaskNotFoundError } from '../tasks/errors';
-import type { TaskEvent } from '../tasks/task-event';
+import { indexAfterSeq, type TaskEvent } from '../tasks/task-event';
 import { TaskSnapshot, snapshotFromMemo } from '../tasks/task-history';
 import { TaskWorkflowGateway } from '../temporal/task-workflow.gateway';
 import {
@@ -27,18 +27,6 @@ const SESSION_MS = 60 * 60_000;
 const MAX_SESSION_WAIT_MS = 60_000;
 /** Sessions heartbeat their progress this often (the workflow's heartbeat timeout is 10 s). */
 const HEARTBEAT_MS = 1000;
-
-/** The first event held with a `seq` above `after`, by binary search (events ascend by seq). */
-function firstAfter(events: readonly TaskEvent[], after: number): TaskEvent | undefined {
-  let low = 0;
-  let high = events.length;
-  while (low < high) {
-    const mid = (low + high) >>> 1;
-    if (events[mid].seq <= after) low = mid + 1;
-    else high = mid;
-  }
-  return events[low];
-}
 
 /** The latest state of a task's feed, and a way to wait for the next one. */
 class FeedWatch {
@@ -140,7 +128,7 @@ export class WebhookDeliveries {
           // The task's history is gone (past the namespace's retention): nothing more to send.
           return { progress: state.progress, done: true };
         }
-        const next = feed && firstAfter(feed.events, state.progress.seq);
+        const next = feed && feed.events[indexAfterSeq(feed.events, state.progress.seq)];
         if (next) {
           if (!input.webhook.events.includes(next.type)) {
             state.progress = { ...state.progress, seq: next.seq };

@@ -10,7 +10,7 @@ import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../testing/task-snapshot';
 import { TaskEventFeeds, type FeedState } from './task-event-feeds';
-import type { EventCursor, TaskEventLog } from './task-event-log';
+import { LONG_POLL_MAX_REREAD, type EventCursor, type TaskEventLog } from './task-event-log';
 
 const event = (taskId: string, seq: number): TaskEvent => ({
   workflow_id: taskId,
@@ -33,6 +33,8 @@ class ScriptedLog {
   readonly polls = new Map<string, Step[]>();
   /** What each read of a task's running step activities answers, in turn; then none. */
   readonly pending = new Map<string, PendingActivity[][]>();
+  /** How many history events a replay of the task reads up to (1 unless set). */
+  readonly historyLength = new Map<string, number>();
 
   pendingSteps(cursor: EventCursor): Promise<PendingActivity[]> {
     this.calls.push(`pendingSteps ${cursor.taskId}`);
@@ -44,7 +46,7 @@ class ScriptedLog {
     const cursor: EventCursor = {
       taskId: task.taskId,
       runId: 'run-1',
-      position: 1,
+      position: this.historyLength.get(task.taskId) ?? 1,
       closed: false,
       // The fold starts from the task as given: a task in the middle of a step, for one.
       fold: new TaskHistoryFold(task.taskId, 'run-1', task as TaskSnapshot),
@@ -123,6 +125,29 @@ describe('TaskEventFeeds', () => {
     expect(b.events.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(log.calls.filter((c) => c.startsWith('longPoll'))).toEqual(['longPoll a']);
     expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
+    registry.onApplicationShutdown();
+  });
+
+  it('follows a task with a long history by tail reads, with long polls to spare', async () => {
+    const log = new ScriptedLog();
+    log.historyLength.set('long', LONG_POLL_MAX_REREAD + 1);
+    log.historyLength.set('short', LONG_POLL_MAX_REREAD);
+    log.tail.set('long', [[event('long', 2)], [completed('long', 3)]]);
+    log.polls.set('long', [[event('long', 2)], [completed('long', 3)]]);
+    log.polls.set('short', [[completed('short', 2)]]);
+    const registry = feeds(log, 10, { interval: 100 });
+
+    const [long, short] = await Promise.all([
+      until(registry.follow(taskSnapshot({ taskId: 'long' }), 0), (s) => s.closed),
+      until(registry.follow(taskSnapshot({ taskId: 'short' }), 0), (s) => s.closed),
+    ]);
+
+    expect(long.events.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(short.events.map((e) => e.seq)).toEqual([1, 2]);
+    expect(log.calls.filter((c) => /^(longPoll|advance)/.test(c))).toEqual(
+      expect.arrayContaining(['longPoll short', 'advance long']),
+    );
+    expect(log.calls).not.toContain('longPoll long');
     registry.onApplicationShutdown();
   });
 

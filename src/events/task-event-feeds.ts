@@ -7,7 +7,7 @@ import { TaskNotFoundError } from '../tasks/errors';
 import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
 import type { TaskSnapshot } from '../tasks/task-history';
 import { StepHeartbeat, checkpointBeforeStep } from '../workflows/contract';
-import { EventCursor, TaskEventLog } from './task-event-log';
+import { EventCursor, LONG_POLL_MAX_REREAD, TaskEventLog } from './task-event-log';
 import { TaskNotices } from './task-notices';
 
 /**
@@ -142,6 +142,14 @@ class TaskFeed {
 
   get closed(): boolean {
     return this.state.value.closed || this.state.value.failure !== undefined;
+  }
+
+  /**
+   * Whether a history long poll suits this task now: it re-reads the history from its start
+   * before it waits, so only a short one.
+   */
+  get longPollable(): boolean {
+    return (this.cursor?.position ?? 0) <= LONG_POLL_MAX_REREAD;
   }
 
   /**
@@ -404,7 +412,8 @@ export const FEED_OPTIONS = Symbol('FEED_OPTIONS');
  * The tasks this instance follows for its event streams: one feed per task, shared by all
  * streams of it, alive while any is open. A feed follows its task with a history long poll
  * while fewer than `STREAM_MAX_LONG_POLLS` are held (Temporal caps long polls per namespace,
- * workers' polls included); beyond that, and for a feed whose long poll failed, by tail reads:
+ * workers' polls included) and its history is short (a long poll re-reads it from the start);
+ * beyond that, and for a feed whose long poll failed, by tail reads:
  * a describe call to see whether the history grew, then only the new events, at most
  * `STREAM_TAIL_READS_PER_SECOND` for all of them and once a second per task. A read that fails
  * is retried with backoff from where it stopped; a stream ends only with its task, its client,
@@ -507,7 +516,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     if (feed.reading || feed.closed) return;
     feed.reading = true;
     feed.stopNotices = this.notices.listen(feed.task.taskId, () => this.wake(feed));
-    if (this.longPolls < this.config.streams.maxLongPolls) {
+    if (this.longPolls < this.config.streams.maxLongPolls && feed.longPollable) {
       this.longPolls++;
       feed.mode = 'long-poll';
       void this.runLongPoll(feed);
@@ -536,7 +545,13 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private promote(): void {
     if (this.longPolls >= this.config.streams.maxLongPolls) return;
     for (const feed of this.feeds.values()) {
-      if (feed.mode === 'tail' && feed.reading && !feed.closed && !feed.failing) {
+      if (
+        feed.mode === 'tail' &&
+        feed.reading &&
+        !feed.closed &&
+        !feed.failing &&
+        feed.longPollable
+      ) {
         this.longPolls++;
         feed.mode = 'long-poll';
         void this.runLongPoll(feed);

@@ -19,6 +19,14 @@ export interface EventCursor {
   closed: boolean;
 }
 
+/**
+ * A history long poll can only start from the run's first event: it reads again every event the
+ * cursor has folded before it waits for new ones. A run is followed that way only while this
+ * re-read stays small (four pages); a longer one is followed by tail reads, whose cost does not
+ * depend on what came before.
+ */
+export const LONG_POLL_MAX_REREAD = 1024;
+
 /** Reverse reads fetch what is needed in one call when they can: this many events at most. */
 const MAX_PAGE = 256;
 const pageFor = (events: number): number => Math.min(MAX_PAGE, Math.max(8, events + 8));
@@ -90,7 +98,8 @@ export class TaskEventLog {
    * Follows the run with history long polls: each round ends when Temporal has new events
    * (or after about 20 s idle) and yields the task events among them. Temporal can only page
    * a history forward from its first event, so the first rounds page through what the cursor
-   * has folded already (one-off, without waiting) before the long polls begin.
+   * has folded already (one-off, without waiting) before the long polls begin: see
+   * LONG_POLL_MAX_REREAD.
    */
   async *longPoll(cursor: EventCursor, signal: AbortSignal): AsyncGenerator<TaskEvent[]> {
     let token: Uint8Array | undefined;

@@ -282,7 +282,8 @@ async function main(): Promise<void> {
 
     // 100 concurrent pauses of just-started tasks: no settle wait on the hot path. The bare
     // side pauses 100 just-started tasks of its own with describe + signal, at the same time.
-    const context = { steps: 2, step_duration_ms: 500 };
+    // Steps long enough that no task ends before its pause, however slowly the 200 starts go.
+    const context = { steps: 2, step_duration_ms: 60_000 };
     const fresh = await Promise.all(
       Array.from({ length: 100 }, async () => {
         const res = JSON.parse(

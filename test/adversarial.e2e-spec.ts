@@ -125,7 +125,7 @@ describe('hostile and sloppy clients', () => {
           { error: 'Invalid request body: nested more than 64 levels deep' },
         ]);
         // Its line is written once the answer is sent: once it is there, it must be all there is.
-        const lines = await waitFor('the request to be logged', async () => {
+        const lines = await waitFor('the request to be logged', () => {
           const added = api.proc.output().slice(logged);
           return added.includes(requestId) ? added.split('\n').filter(Boolean) : undefined;
         });

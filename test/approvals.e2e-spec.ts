@@ -98,7 +98,8 @@ describe('Approval gates', () => {
     });
     await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
 
-    expect(await approvals(taskId)).toEqual([
+    const decided = await approvals(taskId);
+    expect(decided).toEqual([
       {
         approval_id: approvalId,
         checkpoint: 'pre_synthesis',
@@ -120,13 +121,16 @@ describe('Approval gates', () => {
       }),
     ]);
     expect(await actions(taskId)).toEqual([
-      expect.objectContaining({
+      {
         action: 'approve',
         actor: 'alice',
         key_name: 'acme-writer',
         reason: 'Looks good',
+        at: decided[0].decided_at,
+        request_id: res.headers.get('x-request-id'),
+        trace_id: res.headers.get('traceparent')!.split('-')[1],
         approval_id: approvalId,
-      }),
+      },
     ]);
     // Decided already: the same or the opposite decision is refused.
     for (const approved of [true, false]) {
@@ -163,9 +167,8 @@ describe('Approval gates', () => {
         pending_approval: null,
       }),
     );
-    expect((await approvals(taskId)).map((a) => [a.state, a.feedback])).toEqual([
-      ['rejected', 'Wrong quarter'],
-    ]);
+    const decided = await approvals(taskId);
+    expect(decided.map((a) => [a.state, a.feedback])).toEqual([['rejected', 'Wrong quarter']]);
     expect(
       (await events(taskId, ['APPROVAL_DECISION', 'workflow.cancelled', 'PROGRESS'])).map((e) => [
         e.type,
@@ -178,7 +181,16 @@ describe('Approval gates', () => {
       ['workflow.cancelled', 'pre_step_1'],
     ]);
     expect(await actions(taskId)).toEqual([
-      expect.objectContaining({ action: 'reject', actor: 'alice', reason: 'Wrong quarter' }),
+      {
+        action: 'reject',
+        actor: 'alice',
+        key_name: 'acme-writer',
+        reason: 'Wrong quarter',
+        at: decided[0].decided_at,
+        request_id: res.headers.get('x-request-id'),
+        trace_id: res.headers.get('traceparent')!.split('-')[1],
+        approval_id: approvalId,
+      },
     ]);
   });
 
@@ -310,12 +322,16 @@ describe('Approval gates', () => {
         expect.objectContaining({ approved: policyApproved, decided_by: 'system', expired: true }),
       ]);
       expect(await actions(taskId)).toEqual([
-        expect.objectContaining({
+        {
           action: policyApproved ? 'approve' : 'reject',
           actor: 'system',
           key_name: '',
           reason: 'approval timed out',
-        }),
+          at: expect.stringMatching(RFC3339),
+          request_id: '',
+          trace_id: '',
+          approval_id: `apr_${taskId}_pre_planning`,
+        },
       ]);
     }
     expect(await controlState(rejected)).toEqual(

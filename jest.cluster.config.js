@@ -16,6 +16,8 @@ const CONTRACT_SPECS = [
   'audit',
   'deadlines',
   'batches',
+  'list',
+  'decisions',
 ];
 
 module.exports = {

@@ -1,7 +1,8 @@
 /**
  * The TypeScript client (clients/typescript) as an integrating team uses it, against the real
- * stack: the control flow with its documented errors, and an event stream whose connection is
- * cut mid-way and resumed with Last-Event-ID.
+ * stack: every function, the control flow with its documented errors, an event stream whose
+ * connection is cut mid-way and resumed with Last-Event-ID, the stream_url of a submit, batches,
+ * approvals, health and readiness.
  */
 import { randomUUID } from 'node:crypto';
 import { TaskApiError, TaskClient, type TaskStreamEvent } from '../clients/typescript/src';
@@ -253,6 +254,112 @@ describe('TypeScript client', () => {
       body: { error: 'Invalid types parameter: unknown event type "nope"' },
     });
   });
+  it('submits with a stream, and follows its stream_url (GET /api/v1/stream/sse) to done', async () => {
+    const submitted = await client.submitTaskAndStream({
+      query: 'Summarize the quarterly report',
+      context: { steps: 2, step_duration_ms: 100 },
+    });
+    const id = submitted.task_id;
+    expect(submitted).toEqual({
+      task_id: expect.stringMatching(/^task_/),
+      workflow_id: id,
+      stream_url: `/api/v1/stream/sse?workflow_id=${id}`,
+    });
+
+    const received: TaskStreamEvent[] = [];
+    for await (const event of client.followStream(submitted.stream_url)) received.push(event);
+
+    // Every stored event once, in order, from the first; the iterator ended at `done`.
+    const { events } = await client.listTaskEvents(id, { limit: 200 });
+    expect(received).toEqual(events.map((data) => ({ id: data.seq, type: data.type, data })));
+    expect([received[0].type, received.at(-1)?.type]).toEqual([
+      'WORKFLOW_STARTED',
+      'WORKFLOW_COMPLETED',
+    ]);
+    expect((await client.getTask(id)).status).toBe('TASK_STATUS_COMPLETED');
+  });
+
+  it("counts a batch's tasks, starts it, reads it to completed, and throws getBatch's 404 and 400", async () => {
+    const sessionId = `client-batch-${randomUUID()}`;
+    const ids = await Promise.all(
+      [1, 2].map(async () => {
+        const { task_id } = await client.submitTask({
+          query: 'Monthly report',
+          session_id: sessionId,
+          context: { steps: 2, step_duration_ms: 30_000 },
+        });
+        return task_id;
+      }),
+    );
+    const filter = { session_id: sessionId };
+    // A batch matches what the list matches, which trails submits by a fraction of a second.
+    const counted = await waitFor('the two tasks to be matched', async () => {
+      const dryRun = await client.startBatch({ action: 'cancel', filter, dry_run: true });
+      return 'matched' in dryRun && !('batch_id' in dryRun) && dryRun.matched === 2 && dryRun;
+    });
+    expect(counted).toEqual({ matched: 2 });
+
+    const started = await client.startBatch({ action: 'cancel', filter, reason: 'superseded' });
+    expect(started).toEqual({
+      batch_id: expect.stringMatching(/^batch_[0-9a-f-]{36}$/),
+      action: 'cancel',
+      matched: 2,
+      state: 'running',
+    });
+    const batchId = (started as { batch_id: string }).batch_id;
+    const completed = await waitFor('the batch to complete', async () => {
+      const batch = await client.getBatch(batchId);
+      return batch.state === 'completed' && batch;
+    });
+    expect(completed).toEqual({
+      batch_id: batchId,
+      action: 'cancel',
+      state: 'completed',
+      matched: 2,
+      succeeded: 2,
+      skipped: 0,
+      failed: 0,
+      started_at: expect.stringMatching(RFC3339),
+      closed_at: expect.stringMatching(RFC3339),
+    });
+    for (const id of ids) {
+      expect(
+        await waitFor(`${id} to be cancelled`, async () => {
+          const task = await client.getControlState(id);
+          return task.is_cancelled && task;
+        }),
+      ).toMatchObject({ is_cancelled: true, cancel_reason: 'superseded' });
+    }
+
+    expect(await apiError(client.getBatch(`batch_${randomUUID()}`))).toEqual({
+      status: 404,
+      body: { error: 'Batch not found' },
+    });
+    expect(await apiError(client.getBatch('bad id!'))).toEqual({
+      status: 400,
+      body: { error: 'Invalid batch ID format' },
+    });
+  });
+
+  it('answers health, and readiness ready or not (a 503 report is returned, not thrown)', async () => {
+    expect(await client.health()).toEqual({ status: 'healthy' });
+    expect(await client.readiness()).toEqual({ status: 'ready', checks: { temporal: 'ok' } });
+
+    const namespace = `missing-${randomUUID()}`;
+    const unset = await TestApi.start({ env: { TEMPORAL_NAMESPACE: namespace } });
+    try {
+      const other = new TaskClient({ baseUrl: unset.baseUrl, apiKey: KEYS.acmeWriter });
+      expect(await other.readiness()).toEqual({
+        status: 'not ready',
+        checks: { temporal: 'ok', namespace: 'missing' },
+        message: `Temporal namespace "${namespace}" does not exist: create it with "npm run temporal:setup"`,
+      });
+      expect(await other.health()).toEqual({ status: 'healthy' });
+    } finally {
+      await unset.close();
+    }
+  });
+
   it('approves a gated task, lists its approvals, and throws the 409 of a second decision', async () => {
     const { task_id: id } = await client.submitTask({
       query: 'Pay the March invoices',

@@ -8,6 +8,7 @@ import { DevServer, startDevServer } from '../src/temporal/dev-server';
 import { type DevServerOptions, devServerOptions } from './support/dev-server';
 import { ApiClient, TestApi } from './support/api';
 import { temporalAddress } from './support/e2e-env';
+import { KEYS } from './support/keys';
 import { freePort } from './support/ports';
 import { NodeProcess, startNodeProcess, startWorkerProcess } from './support/processes';
 import { SseStream } from './support/sse';
@@ -59,6 +60,7 @@ describe('the Temporal server stopped and started again on the same database', (
   let options: DevServerOptions;
   let worker: NodeProcess;
   let api: TestApi;
+  let stream: SseStream | undefined;
 
   beforeAll(async () => {
     options = await devServerOptions('restart', { persist: true });
@@ -69,6 +71,7 @@ describe('the Temporal server stopped and started again on the same database', (
     await waitFor('the worker to poll', () => worker.output().includes('Worker polling'));
   });
   afterAll(async () => {
+    stream?.close();
     await api?.close();
     await worker?.stop();
     await server?.stop();
@@ -81,6 +84,10 @@ describe('the Temporal server stopped and started again on the same database', (
     ];
     for (const id of tasks)
       expect((await api.request('POST', `/api/v1/tasks/${id}/pause`)).status).toBe(202);
+    // One connection, never reopened: it must outlive the outage and end with `done`.
+    const url = `${api.baseUrl}/api/v1/stream/sse?workflow_id=${tasks[0]}`;
+    stream = await SseStream.open(url, { 'X-API-Key': KEYS.acmeWriter });
+    await stream.waitForEvent((e) => e.event === 'workflow.paused');
 
     await server.stop();
     const started = Date.now();
@@ -103,6 +110,12 @@ describe('the Temporal server stopped and started again on the same database', (
       expect((await api.request('POST', `/api/v1/tasks/${id}/resume`)).status).toBe(202);
     }
     for (const id of tasks) await api.waitForStatus(id, 'TASK_STATUS_COMPLETED', 60_000);
+
+    // The stream held on through the outage: every stored event once, in order, then done.
+    await stream.waitForEnd(60_000);
+    const stored = await api.request('GET', `/api/v1/tasks/${tasks[0]}/events?limit=200`);
+    expect(stream.events).toEqual(stored.body.events);
+    expect(stream.received.at(-1)).toEqual({ event: 'done', data: '[DONE]' });
   });
 });
 

@@ -35,12 +35,14 @@ const TENANTS = {
   filters: `list-filters-${run}`,
   other: `list-other-${run}`,
   live: `list-live-${run}`,
+  changes: `list-changes-${run}`,
 };
 const KEY = {
   walk: `sk_e2e_list_walk_${run}`,
   filters: `sk_e2e_list_filters_${run}`,
   other: `sk_e2e_list_other_${run}`,
   live: `sk_e2e_list_live_${run}`,
+  changes: `sk_e2e_list_changes_${run}`,
 };
 
 function writeKeys(): string {
@@ -68,23 +70,33 @@ describe('GET /api/v1/tasks at depth', () => {
     return res.body;
   };
 
-  /** Every page of a list, following next_cursor; `between` runs after each page. */
-  const walk = async (
+  /**
+   * Every page of a list, following next_cursor; `between` runs after each page but the last,
+   * with the pages so far.
+   */
+  const walkPages = async (
     key: string,
     query: string,
-    between: () => Promise<void> = async () => {},
-  ): Promise<ListedTask[]> => {
-    const seen: ListedTask[] = [];
+    between: (pages: ListPage[]) => Promise<void> = async () => {},
+  ): Promise<ListPage[]> => {
+    const pages: ListPage[] = [];
     let cursor: string | null = null;
-    for (let pages = 0; pages < 1000; pages++) {
+    while (pages.length < 1000) {
       const page: ListPage = await list(key, `${query}${cursor ? `&cursor=${cursor}` : ''}`);
-      seen.push(...page.tasks);
+      pages.push(page);
       cursor = page.next_cursor;
-      if (!cursor) return seen;
-      await between();
+      if (!cursor) return pages;
+      await between(pages);
     }
     throw new Error('the walk did not end');
   };
+
+  /** Every task of a list, page after page. */
+  const walk = async (
+    key: string,
+    query: string,
+    between?: (pages: ListPage[]) => Promise<void>,
+  ): Promise<ListedTask[]> => (await walkPages(key, query, between)).flatMap((p) => p.tasks);
 
   const submit = async (key: string, session: string, n: number): Promise<string[]> => {
     const ids: string[] = [];
@@ -116,6 +128,10 @@ describe('GET /api/v1/tasks at depth', () => {
     );
 
   const ids = (tasks: ListedTask[]): string[] => tasks.map((t) => t.task_id);
+
+  /** Closes a task no worker runs: terminated, it is a failed one. */
+  const terminate = (id: string) =>
+    observer.client.workflow.getHandle(id).terminate('closed by the list test');
 
   beforeAll(async () => {
     idle = await TestApi.start({ taskQueue: `list-idle-${run}`, apiKeysFile: keysFile });
@@ -153,25 +169,36 @@ describe('GET /api/v1/tasks at depth', () => {
       });
     });
 
-    it('returns each of 250 tasks exactly once, in order, while 50 more are submitted', async () => {
-      let added: Promise<string[]> | undefined;
-      const walked = await walk(KEY.walk, 'limit=20', async () => {
-        // Start the 50 submits after the first page, and let them run during the walk.
-        added ??= submit(KEY.walk, 'late', 50);
-        await new Promise((resolve) => setImmediate(resolve));
+    it('returns each of 250 tasks exactly once, in order, while 50 more are submitted between its pages', async () => {
+      const late: string[] = [];
+      const pages = await walkPages(KEY.walk, 'limit=20', async () => {
+        // Between two pages: five submits, each answered, and visible to the next page's reads
+        // (the count says so) before it is asked for.
+        late.push(...(await submit(KEY.walk, 'late', Math.min(5, 50 - late.length))));
+        await visible(KEY.walk, 'limit=1', 250 + late.length);
       });
-      const late = await added!;
 
-      // Newer tasks may only come first (on the first page); the rest is the same walk.
-      const lateSeen = ids(walked).filter((id) => late.includes(id));
-      expect(ids(walked)).toEqual([...lateSeen, ...ids(baseline)]);
-      expect(new Set(ids(walked)).size).toBe(walked.length);
-      expect((await visible(KEY.walk, 'limit=1', 300)).total_count).toBe(300);
+      // 13 pages; every page after the first was read with more new tasks in the store, up
+      // to all 50 from the 11th on.
+      expect(pages.map((p) => p.total_count)).toEqual(
+        Array.from({ length: 13 }, (_, i) => 250 + Math.min(5 * i, 50)),
+      );
+      // Newer than the first page, they sort before the cursor: the walk is the one before.
+      const walked = pages.flatMap((p) => p.tasks);
+      expect(walked).toEqual(baseline);
+      expect(new Set(ids(walked)).size).toBe(250);
+      // And a walk begun now lists them first.
+      const fresh = await walk(KEY.walk, 'limit=100');
+      expect(ids(fresh.slice(0, 50)).sort()).toEqual([...late].sort());
+      expect(ids(fresh.slice(50))).toEqual(ids(baseline));
     });
+
+    /** The tasks of session `even`, newest first. */
+    const evenTasks = () => baseline.filter((t) => existing.slice(0, 125).includes(t.task_id));
 
     it('pages with limit and offset as before, and offers a cursor', async () => {
       const page = await list(KEY.walk, 'limit=11&offset=37&session_id=even');
-      const even = baseline.filter((t) => existing.slice(0, 125).includes(t.task_id));
+      const even = evenTasks();
 
       expect(page).toEqual({
         tasks: even.slice(37, 48),
@@ -180,6 +207,42 @@ describe('GET /api/v1/tasks at depth', () => {
       });
       const next = await list(KEY.walk, `limit=11&session_id=even&cursor=${page.next_cursor}`);
       expect(next.tasks).toEqual(even.slice(48, 59));
+    });
+
+    it('counts offset from the cursor', async () => {
+      const even = evenTasks();
+      const after = (offset: number, cursor: string | null) =>
+        list(KEY.walk, `limit=11&offset=${offset}&session_id=even&cursor=${cursor}`);
+      const first = await list(KEY.walk, 'limit=11&session_id=even');
+      expect(first).toEqual({
+        tasks: even.slice(0, 11),
+        total_count: 125,
+        next_cursor: expect.any(String),
+      });
+
+      const skipped = await after(20, first.next_cursor);
+      expect(skipped).toEqual({
+        tasks: even.slice(31, 42),
+        total_count: 125,
+        next_cursor: expect.any(String),
+      });
+      // Its cursor goes on after its own last task.
+      expect(await after(0, skipped.next_cursor)).toEqual({
+        tasks: even.slice(42, 53),
+        total_count: 125,
+        next_cursor: expect.any(String),
+      });
+      // 114 tasks follow the first page: the last of them, then nothing.
+      expect(await after(113, first.next_cursor)).toEqual({
+        tasks: even.slice(124),
+        total_count: 125,
+        next_cursor: null,
+      });
+      expect(await after(114, first.next_cursor)).toEqual({
+        tasks: [],
+        total_count: 125,
+        next_cursor: null,
+      });
     });
 
     it('answers an empty page with the right total past the end', async () => {
@@ -230,6 +293,8 @@ describe('GET /api/v1/tasks at depth', () => {
     let all: ListedTask[];
     let terminated: Set<string>;
     let paused: Set<string>;
+    /** completed_at of each terminated task, as GET reports it. */
+    const closedAt = new Map<string, string>();
 
     beforeAll(async () => {
       one = await submit(KEY.filters, 'one', 30);
@@ -240,7 +305,9 @@ describe('GET /api/v1/tasks at depth', () => {
       // Closed without a worker: terminated tasks are failed ones.
       terminated = new Set([...one.slice(0, 10), ...two.slice(0, 10)]);
       for (const id of terminated) {
-        await observer.client.workflow.getHandle(id).terminate('closed by the list test');
+        await terminate(id);
+        const get = await idle.request('GET', `/api/v1/tasks/${id}`, { key: KEY.filters });
+        closedAt.set(id, get.body.completed_at as string);
       }
       // Paused while no worker runs them: only the history knows.
       paused = new Set([...one.slice(10, 13), ...two.slice(10, 12)]);
@@ -257,6 +324,36 @@ describe('GET /api/v1/tasks at depth', () => {
         : paused.has(id)
           ? 'TASK_STATUS_PAUSED'
           : 'TASK_STATUS_QUEUED';
+
+    /** A task of `all` as the list shows it now. */
+    const now = (task: ListedTask): ListedTask => ({
+      ...task,
+      status: statusOf(task.task_id),
+      ...(closedAt.has(task.task_id) && { completed_at: closedAt.get(task.task_id) }),
+    });
+
+    it('answers a first page of open and closed tasks mixed in time, each as GET reports it', async () => {
+      // 40 open tasks, 20 closed, session two's after session one's: the page holds two's 30,
+      // its closed ones among its open ones, then one's 15 newest, all open. The store lists
+      // open tasks first, so the closed ones of this page are read apart from them.
+      const page = await list(KEY.filters, 'limit=45');
+
+      expect(page).toEqual({
+        tasks: all.slice(0, 45).map(now),
+        total_count: 60,
+        next_cursor: expect.any(String),
+      });
+      const closed = page.tasks.map((t) => t.status === 'TASK_STATUS_FAILED');
+      expect([closed.indexOf(true) > 0, closed.lastIndexOf(false) > closed.indexOf(true)]).toEqual([
+        true,
+        true,
+      ]);
+      expect(await list(KEY.filters, `limit=45&cursor=${page.next_cursor}`)).toEqual({
+        tasks: all.slice(45).map(now),
+        total_count: 60,
+        next_cursor: null,
+      });
+    });
 
     it('walks a status filter by cursor: exactly the matching tasks, newest first', async () => {
       const failed = await walk(KEY.filters, 'limit=7&status=failed');
@@ -300,6 +397,55 @@ describe('GET /api/v1/tasks at depth', () => {
       // The filter matches what the workflow recorded, and no worker has recorded the pause.
       expect((await list(KEY.filters, 'status=paused')).total_count).toBe(0);
       expect(ids(await walk(KEY.filters, 'limit=100&status=queued'))).toContain(id);
+    });
+  });
+
+  describe('a status filter walked while statuses change', () => {
+    /** The tenant's 24 tasks, newest first, all queued (no worker runs them). */
+    let all: ListedTask[];
+    const failed = (n: number) => visible(KEY.changes, 'limit=1&status=failed', n);
+
+    beforeAll(async () => {
+      await submit(KEY.changes, 'changes', 24);
+      await visible(KEY.changes, 'limit=1', 24);
+      all = await walk(KEY.changes, 'limit=100');
+    });
+
+    it('lists a task at most once: if it still matches when the walk reaches it', async () => {
+      // Queued by cursor, while tasks close: one already listed, two not reached yet.
+      const queued = await walk(KEY.changes, 'limit=5&status=queued', async (pages) => {
+        if (pages.length === 1) {
+          await terminate(all[2].task_id);
+          await terminate(all[15].task_id);
+          await failed(2);
+        } else if (pages.length === 2) {
+          await terminate(all[20].task_id);
+          await failed(3);
+        }
+      });
+      const gone = [all[15].task_id, all[20].task_id];
+      expect(queued).toEqual(all.filter((t) => !gone.includes(t.task_id)));
+
+      // Failed by cursor, while tasks close: one newer than the cursor, one not reached yet.
+      const get = async (id: string) =>
+        (await idle.request('GET', `/api/v1/tasks/${id}`, { key: KEY.changes })).body;
+      const listedFailed = await walk(KEY.changes, 'limit=1&status=failed', async (pages) => {
+        if (pages.length === 1) {
+          await terminate(all[0].task_id);
+          await terminate(all[23].task_id);
+          await failed(5);
+        }
+      });
+      const closed = [all[2], all[15], all[20], all[23]];
+      expect(listedFailed).toEqual(
+        await Promise.all(
+          closed.map(async (task) => ({
+            ...task,
+            status: 'TASK_STATUS_FAILED',
+            completed_at: (await get(task.task_id)).completed_at,
+          })),
+        ),
+      );
     });
   });
 

@@ -7,9 +7,11 @@
  */
 import { randomUUID } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { temporal } from '@temporalio/proto';
 import { msToTs } from '@temporalio/common/lib/time';
+import { COMMITTED_OPENAPI } from '../src/scripts/openapi-document';
 import { TestApi } from './support/api';
 import { E2E_TASK_QUEUE, temporalEnv } from './support/e2e-env';
 import { ROOT, startWorkerProcess } from './support/processes';
@@ -20,7 +22,7 @@ const SETUP = '"npm run temporal:setup"';
 const UNAVAILABLE = [503, { error: 'Task service unavailable' }];
 const TASK = `task_${randomUUID()}`;
 
-/** Every task route, each of which needs the namespace. */
+/** Every route but /health and /readiness, each of which needs the namespace. */
 const ROUTES: [string, string, unknown][] = [
   ['POST', '/api/v1/tasks', { query: 'q' }],
   ['POST', '/api/v1/tasks/stream', { query: 'q' }],
@@ -28,11 +30,32 @@ const ROUTES: [string, string, unknown][] = [
   ['GET', `/api/v1/tasks/${TASK}`, undefined],
   ['GET', `/api/v1/tasks/${TASK}/control-state`, undefined],
   ['GET', `/api/v1/tasks/${TASK}/events`, undefined],
+  ['GET', `/api/v1/tasks/${TASK}/actions`, undefined],
+  ['GET', `/api/v1/tasks/${TASK}/approvals`, undefined],
   ['POST', `/api/v1/tasks/${TASK}/pause`, undefined],
   ['POST', `/api/v1/tasks/${TASK}/resume`, undefined],
   ['POST', `/api/v1/tasks/${TASK}/cancel`, undefined],
+  [
+    'POST',
+    '/api/v1/approvals/decision',
+    { workflow_id: TASK, approval_id: `apr_${TASK}_pre_synthesis`, approved: true },
+  ],
+  ['POST', '/api/v1/tasks/batch', { action: 'pause', filter: { session_id: 's' } }],
+  [
+    'POST',
+    '/api/v1/tasks/batch',
+    { action: 'cancel', filter: { task_ids: [TASK] }, dry_run: true },
+  ],
+  ['GET', `/api/v1/batches/batch_${randomUUID()}`, undefined],
+  ['GET', `/api/v1/tasks/${TASK}/stream`, undefined],
   ['GET', `/api/v1/stream/sse?workflow_id=${TASK}`, undefined],
 ];
+
+/** Whether ROUTES tries `method` on the document's `path` (`{id}` stands for any ID). */
+const tried = (method: string, path: string): boolean => {
+  const pattern = new RegExp(`^${path.replace(/\{[^}]+\}/g, '[^/?]+')}(\\?|$)`);
+  return ROUTES.some(([m, p]) => m === method.toUpperCase() && pattern.test(p));
+};
 
 /** A worker on `namespace` runs until it stops by itself; its exit code and its error line. */
 async function workerStopsOn(
@@ -76,6 +99,18 @@ describe('a namespace that does not exist', () => {
         message: `Temporal namespace "${namespace}" does not exist: create it with ${SETUP}`,
       },
     ]);
+  });
+
+  it('tries every route of the document but /health and /readiness', () => {
+    const { paths } = JSON.parse(readFileSync(COMMITTED_OPENAPI, 'utf8')) as {
+      paths: Record<string, Record<string, unknown>>;
+    };
+    const untried = Object.entries(paths).flatMap(([path, operations]) =>
+      Object.keys(operations)
+        .filter((method) => !tried(method, path))
+        .map((method) => `${method.toUpperCase()} ${path}`),
+    );
+    expect(untried).toEqual(['GET /health', 'GET /readiness']);
   });
 
   it.each(ROUTES)('%s %s answers 503, neither 404 nor 500', async (method, path, json) => {

@@ -13,7 +13,7 @@ import { withApiAndTemporal } from '../support/suite';
 import { crash } from '../support/cluster';
 import { temporalAddress } from '../support/e2e-env';
 import { KEYS } from '../support/keys';
-import { SseEvent, followToDone } from '../support/sse';
+import { SseEvent, SseStream, followToDone } from '../support/sse';
 import { TemporalObserver, expectEachStepCompletedOnce } from '../support/temporal';
 import { waitFor } from '../support/wait';
 
@@ -61,7 +61,10 @@ describe('the cluster under faults', () => {
   }
 
   describe('the Temporal server killed (SIGKILL) mid-run', () => {
-    it('answers 503 meanwhile, then recovers: no task, signal or event lost, streams resume', async () => {
+    let streams: SseStream[] = [];
+    afterAll(() => streams.forEach((stream) => stream.close()));
+
+    it('answers 503 meanwhile, then recovers: no task, signal or event lost, streams hold on', async () => {
       const running = [
         await api.submit({ steps: 4, step_duration_ms: 700 }),
         await api.submit({ steps: 4, step_duration_ms: 700 }),
@@ -69,8 +72,15 @@ describe('the cluster under faults', () => {
       const paused = await api.submit({ steps: 3, step_duration_ms: 500 });
       await temporal.waitUntilStepRunning(paused, 1);
       expect((await api.request('POST', `/api/v1/tasks/${paused}/pause`)).status).toBe(202);
-      const streams = running.map((id) => follow(id));
+      // One connection each, through the load balancer, never reopened: each must outlive the
+      // outage and end with `done` (a stream that ended without it could not resume).
+      streams = await Promise.all(
+        running.map((id) => SseStream.open(streamUrl(id), { 'X-API-Key': KEYS.acmeWriter })),
+      );
       await temporal.waitUntilStepRunning(running[0], 2);
+      for (const stream of streams) {
+        await stream.waitForEvent((e) => e.id !== undefined);
+      }
 
       const server = crash('temporal-server');
       const down = waitFor('a 503 from the load balancer', async () => {
@@ -87,9 +97,9 @@ describe('the cluster under faults', () => {
       for (const id of [...running, paused]) {
         await api.waitForStatus(id, 'TASK_STATUS_COMPLETED', 90_000);
       }
-      const followed = await Promise.all(streams);
       for (const [i, id] of running.entries()) {
-        await expectWholeStream(id, followed[i].received);
+        await streams[i].waitForEnd(60_000);
+        await expectWholeStream(id, streams[i].received);
         await expectEachStepCompletedOnce(temporal, id, 4);
       }
       await expectEachStepCompletedOnce(temporal, paused, 3);

@@ -6,7 +6,13 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
-import { NativeConnection, Worker, WorkerOptions, type InjectedSinks } from '@temporalio/worker';
+import {
+  NativeConnection,
+  Worker,
+  WorkerOptions,
+  bundleWorkflowCode,
+  type InjectedSinks,
+} from '@temporalio/worker';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +61,27 @@ const PREBUNDLED_WORKFLOWS = join(__dirname, '..', 'workflow-bundle.js');
 
 /** Bundled with the workflows: carry the trace context on to activities. */
 export const WORKFLOW_INTERCEPTOR_MODULES = [require.resolve('../workflows/interceptors')];
+
+/**
+ * The workflow code as workers run it, bundled (webpack, a few seconds): by `npm run build`
+ * ahead of time, and by specs that run the workflows on a test server.
+ */
+export async function bundleTaskWorkflows(): Promise<string> {
+  const bundleLogger = new Logger('WorkflowBundle');
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: require.resolve('../workflows'),
+    workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
+    logger: {
+      log() {},
+      info() {},
+      debug() {},
+      trace() {},
+      warn: (message) => bundleLogger.warn(message),
+      error: (message) => bundleLogger.error(message),
+    },
+  });
+  return code;
+}
 
 /** Activities read the trace context the workflow passes on (for the calls they make). */
 const ACTIVITY_INTERCEPTORS = [activityTraceInterceptor];

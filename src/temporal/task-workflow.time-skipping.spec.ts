@@ -7,7 +7,7 @@ import {
 import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { DefaultLogger, Runtime, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { effectiveControl, readTaskHistory, statusOf } from '../tasks/task-history';
 import type { TaskEvent } from '../tasks/task-event';
 import { temporalTestServerLauncher } from '../testing/temporal-test-server';
@@ -39,7 +39,7 @@ import {
   webhookTaskQueue,
   webhookWorkflowId,
 } from '../workflows/webhook-contract';
-import { WORKFLOW_INTERCEPTOR_MODULES } from './task-worker';
+import { bundleTaskWorkflows } from './task-worker';
 
 /**
  * The task workflow's long waits (pause deadlines, approval timeouts, a day of webhook retries)
@@ -169,18 +169,7 @@ describe('taskWorkflow in skipped time (Temporal time-skipping test server)', ()
         SEARCH_ATTRIBUTES.map((a) => [a.name, IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD]),
       ),
     });
-    const { code } = await bundleWorkflowCode({
-      workflowsPath: require.resolve('../workflows'),
-      workflowInterceptorModules: WORKFLOW_INTERCEPTOR_MODULES,
-      logger: {
-        log() {},
-        info() {},
-        debug() {},
-        trace() {},
-        warn: console.warn,
-        error: console.error,
-      },
-    });
+    const code = await bundleTaskWorkflows();
     const workers = await Promise.all([
       Worker.create({
         connection: env.nativeConnection,

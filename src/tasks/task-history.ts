@@ -36,6 +36,7 @@ import {
   toControlRequest,
   toModelUsageRecord,
   toStepResult,
+  unpaused,
 } from '../workflows/contract';
 import {
   APPROVAL_SIGNAL,
@@ -648,13 +649,5 @@ export function statusOf(snapshot: TaskSnapshot): TaskStatus {
  */
 export function effectiveControl(snapshot: TaskSnapshot): ControlRecord {
   if (!snapshot.terminal || !snapshot.control.is_paused) return snapshot.control;
-  return {
-    ...snapshot.control,
-    is_paused: false,
-    paused_at: '',
-    pause_reason: '',
-    paused_by: '',
-    pause_deadline: '',
-    on_timeout: '',
-  };
+  return unpaused(snapshot.control);
 }

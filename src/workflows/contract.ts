@@ -326,7 +326,7 @@ export function applyPauseTimeout(state: ControlRecord): ControlRecord {
 }
 
 /** The state without a pause (nor the mark of the last deadline). */
-function unpaused(state: ControlRecord): ControlRecord {
+export function unpaused(state: ControlRecord): ControlRecord {
   const next: ControlRecord = {
     ...state,
     is_paused: false,

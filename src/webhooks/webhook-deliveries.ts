@@ -52,7 +52,12 @@ class FeedWatch {
   async changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
     if (this.version !== version) return;
     const next = new Promise<void>((resolve) => (this.wake = resolve));
-    await Promise.race([next, sleep(ms, undefined, { signal }).catch(() => undefined)]);
+    // Woken by news, the timer goes too: else each wait would leave one pending for up to an
+    // hour, with a listener on the session's stop signal.
+    const woken = new AbortController();
+    const timeout = sleep(ms, undefined, { signal: AbortSignal.any([signal, woken.signal]) });
+    await Promise.race([next, timeout.catch(() => undefined)]);
+    woken.abort();
     this.wake = undefined;
   }
 

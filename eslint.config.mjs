@@ -2,6 +2,47 @@
 import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * One-way layers (docs/architecture.md), bottom first: a folder of src/ imports only folders of
+ * the layers below its own. src/workflows, the bottom, has a stricter rule of its own below;
+ * src/scripts and src/testing sit on top of everything. Specs may reach wherever they test.
+ */
+const LAYERS = [
+  ['config', 'redis'],
+  ['common'],
+  ['temporal'],
+  ['rate-limit'],
+  ['auth'],
+  ['tasks'],
+  ['events', 'approvals'],
+  ['webhooks'],
+  ['batches', 'activities', 'health'],
+];
+
+function layerRules() {
+  return LAYERS.flatMap((layer, index) => {
+    const above = LAYERS.slice(index + 1).flat();
+    if (above.length === 0) return [];
+    return layer.map((folder) => ({
+      files: [`src/${folder}/**/*.ts`],
+      ignores: ['**/*.spec.ts'],
+      rules: {
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              {
+                group: above.flatMap((name) => [`../${name}/*`, `../../${name}/*`]),
+                message: `src/${folder} is below ${above.join(', ')}: pass what it needs in, or move the shared part down.`,
+              },
+            ],
+          },
+        ],
+      },
+    }));
+  });
+}
+
 export default tseslint.config(
   // Fixtures are data: recorded histories and executor modules as users write them.
   {
@@ -57,56 +98,7 @@ export default tseslint.config(
       ],
     },
   },
-  {
-    // One-way layers (docs/architecture.md): the Temporal adapter knows no feature folder.
-    files: ['src/temporal/**/*.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '../tasks/*',
-                '../activities/*',
-                '../events/*',
-                '../batches/*',
-                '../auth/*',
-                '../webhooks/*',
-                '../approvals/*',
-              ],
-              message: 'src/temporal is below the feature folders: pass what it needs in.',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Shared HTTP plumbing knows no feature folder either (its specs may use their errors).
-    files: ['src/common/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: [
-                '../tasks/*',
-                '../activities/*',
-                '../events/*',
-                '../batches/*',
-                '../auth/*',
-                '../temporal/*',
-              ],
-              message: 'src/common is below the feature folders.',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  ...layerRules(),
   {
     files: ['src/scripts/**/*.ts', 'test/**/*.ts', 'bench/**/*.ts', '**/*.spec.ts'],
     rules: {

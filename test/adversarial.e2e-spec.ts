@@ -106,22 +106,51 @@ describe('hostile and sloppy clients', () => {
     const deep = `{"query":"Summarize","junk":${nested(1400)}}`;
 
     it.each([
-      ['POST', '/api/v1/tasks'],
-      ['POST', '/api/v1/tasks/stream'],
-      ['POST', '/api/v1/tasks/task-nope/pause'],
-      ['POST', '/api/v1/tasks/task-nope/resume'],
-      ['POST', '/api/v1/tasks/task-nope/cancel'],
-    ])('%s %s answers 400 naming the problem, and logs no stack', async (method, path) => {
-      const res = await api.client.request(method, path, {
-        raw: deep,
-        headers: { 'Content-Type': 'application/json' },
-      });
-      expect([res.status, res.body]).toEqual([
-        400,
-        { error: 'Invalid request body: nested more than 64 levels deep' },
-      ]);
-      expect(api.proc.output()).not.toMatch(/RangeError|Maximum call stack|Unhandled error/);
-    });
+      ['POST', '/api/v1/tasks', '/api/v1/tasks', undefined],
+      ['POST', '/api/v1/tasks/stream', '/api/v1/tasks/stream', undefined],
+      ['POST', '/api/v1/tasks/task-nope/pause', '/api/v1/tasks/:id/pause', 'task-nope'],
+      ['POST', '/api/v1/tasks/task-nope/resume', '/api/v1/tasks/:id/resume', 'task-nope'],
+      ['POST', '/api/v1/tasks/task-nope/cancel', '/api/v1/tasks/:id/cancel', 'task-nope'],
+    ])(
+      '%s %s answers 400 naming the problem, and logs one short line',
+      async (method, path, route, taskId) => {
+        const requestId = `nested-${randomUUID()}`;
+        const logged = api.proc.output().length;
+        const res = await api.client.request(method, path, {
+          raw: deep,
+          headers: { 'Content-Type': 'application/json', 'X-Request-ID': requestId },
+        });
+        expect([res.status, res.body]).toEqual([
+          400,
+          { error: 'Invalid request body: nested more than 64 levels deep' },
+        ]);
+        // Its line is written once the answer is sent: once it is there, it must be all there is.
+        const lines = await waitFor('the request to be logged', () => {
+          const added = api.proc.output().slice(logged);
+          return added.includes(requestId) ? added.split('\n').filter(Boolean) : undefined;
+        });
+        expect(lines).toHaveLength(1);
+        expect(lines[0].length).toBeLessThan(400);
+        expect(JSON.parse(lines[0])).toEqual({
+          level: 'log',
+          pid: api.proc.pid,
+          timestamp: expect.any(Number),
+          message: {
+            msg: 'request',
+            request_id: requestId,
+            trace_id: res.headers.get('traceparent')!.split('-')[1],
+            tenant: 'acme',
+            ...(taskId && { task_id: taskId }),
+            method,
+            route,
+            status: 400,
+            duration_ms: expect.any(Number),
+          },
+          context: 'HTTP',
+        });
+        expect(api.proc.output()).not.toMatch(/RangeError|Maximum call stack|Unhandled error/);
+      },
+    );
 
     it('refuses deep nesting inside context too, and accepts 64 levels', async () => {
       const tooDeep = await api.client.request('POST', '/api/v1/tasks', {
@@ -271,7 +300,11 @@ describe('hostile and sloppy clients', () => {
 
     it('marks every task answer, success or error, Cache-Control: no-store', async () => {
       const taskId = await api.client.submit({ steps: 1, step_duration_ms: 0 });
+      const running = await api.client.submit({ steps: 1, step_duration_ms: 30_000 });
       const answers = [
+        await api.client.request('POST', `/api/v1/tasks/${running}/pause`),
+        await api.client.request('POST', `/api/v1/tasks/${running}/cancel`),
+        await api.client.request('GET', `/api/v1/tasks/${running}/actions`),
         await api.client.request('POST', '/api/v1/tasks', { json: { query: 'q' } }),
         await api.client.request('POST', '/api/v1/tasks/stream', { json: { query: 'q' } }),
         await api.client.request('POST', '/api/v1/tasks', { json: {} }),
@@ -284,6 +317,9 @@ describe('hostile and sloppy clients', () => {
         await api.client.request('GET', '/api/v1/tasks', { key: null }),
       ];
       expect(answers.map((r) => [r.status, r.headers.get('cache-control')])).toEqual([
+        [202, 'no-store'],
+        [202, 'no-store'],
+        [200, 'no-store'],
         [200, 'no-store'],
         [201, 'no-store'],
         [400, 'no-store'],

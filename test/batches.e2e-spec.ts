@@ -184,13 +184,26 @@ describe('bulk control', () => {
 
     const res = await batch({ action: 'resume', filter: { session_id: session } });
 
-    expect(res.body).toMatchObject({ action: 'resume', matched: 50, state: 'running' });
+    expect([res.status, res.body]).toEqual([
+      202,
+      {
+        batch_id: expect.stringMatching(BATCH_ID),
+        action: 'resume',
+        matched: 50,
+        state: 'running',
+      },
+    ]);
     const batchId = res.body.batch_id as string;
-    expect((await completed(batchId)).body).toMatchObject({
+    expect((await completed(batchId)).body).toEqual({
+      batch_id: batchId,
+      action: 'resume',
+      state: 'completed',
       matched: 50,
       succeeded: 40,
       skipped: 10,
       failed: 0,
+      started_at: expect.stringMatching(RFC3339),
+      closed_at: expect.stringMatching(RFC3339),
     });
     expect((await actionsOf(mine[20])).map((a) => [a.action, a.batch_id])).toEqual([
       ['submit', undefined],
@@ -204,6 +217,67 @@ describe('bulk control', () => {
     ]);
     for (const taskId of mine.slice(10))
       expect(await api.status(taskId)).not.toBe('TASK_STATUS_PAUSED');
+  });
+
+  it('acts only on the tasks its status filter matches', async () => {
+    const sessionId = `${session}-status`;
+    const tasks = await Promise.all(Array.from({ length: 4 }, () => submit(sessionId)));
+    const [paused, running] = [tasks.slice(0, 2), tasks.slice(2)];
+    try {
+      for (const taskId of paused) {
+        expect((await api.request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+      }
+      const filter = { session_id: sessionId, status: 'paused' };
+      // Visibility records what the workflows did within moments: the batch reads it.
+      await waitFor('visibility to record 2 paused and 2 running', async () => {
+        const counts = await Promise.all(
+          ['paused', 'running'].map(
+            async (status) =>
+              (await batch({ action: 'cancel', filter: { ...filter, status }, dry_run: true })).body
+                .matched,
+          ),
+        );
+        return counts[0] === 2 && counts[1] === 2;
+      });
+
+      const res = await batch({ action: 'cancel', filter, reason: 'paused too long' });
+
+      expect([res.status, res.body]).toEqual([
+        202,
+        {
+          batch_id: expect.stringMatching(BATCH_ID),
+          action: 'cancel',
+          matched: 2,
+          state: 'running',
+        },
+      ]);
+      const batchId = res.body.batch_id as string;
+      expect((await completed(batchId)).body).toEqual({
+        batch_id: batchId,
+        action: 'cancel',
+        state: 'completed',
+        matched: 2,
+        succeeded: 2,
+        skipped: 0,
+        failed: 0,
+        started_at: expect.stringMatching(RFC3339),
+        closed_at: expect.stringMatching(RFC3339),
+      });
+      for (const taskId of paused) {
+        await api.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+        expect((await actionsOf(taskId)).map((a) => [a.action, a.batch_id])).toEqual([
+          ['submit', undefined],
+          ['pause', undefined],
+          ['batch_cancel', batchId],
+        ]);
+      }
+      for (const taskId of running) {
+        expect(await api.status(taskId)).toBe('TASK_STATUS_RUNNING');
+        expect(signalNames(await temporal.history(taskId))).toEqual([]);
+      }
+    } finally {
+      await Promise.all(running.map((id) => api.request('POST', `/api/v1/tasks/${id}/cancel`)));
+    }
   });
 
   it('completes a batch whose API was killed right after accepting it', async () => {

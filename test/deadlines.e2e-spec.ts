@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { TestApi } from './support/api';
 import { withApiAndTemporal } from './support/suite';
-import { temporalAddress } from './support/e2e-env';
+import { MEMO_TENANT_ID, TASK_WORKFLOW_TYPE } from '../src/workflows/contract';
+import { E2E_TASK_QUEUE, temporalAddress } from './support/e2e-env';
 import { NodeProcess, startWorkerProcess } from './support/processes';
 import { TemporalObserver, scheduledSteps, signalNames } from './support/temporal';
 import { waitFor } from './support/wait';
@@ -156,7 +157,24 @@ describe('pause with a deadline', () => {
     await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
 
     const status = await api.request('GET', `/api/v1/tasks/${taskId}`);
-    expect(status.body).toMatchObject({ status: 'TASK_STATUS_FAILED', error: 'pause timed out' });
+    expect(status.body).toEqual({
+      task_id: taskId,
+      workflow_id: taskId,
+      status: 'TASK_STATUS_FAILED',
+      result: '',
+      error: 'pause timed out',
+      created_at: expect.stringMatching(RFC3339),
+      updated_at: status.body.completed_at,
+      completed_at: expect.stringMatching(RFC3339),
+      query: 'Summarize the quarterly report',
+      session_id: expect.any(String),
+      mode: 'standard',
+      context: { steps: 2, step_duration_ms: 400 },
+    });
+    // Failed at the deadline: 2 s after the pause, which came after the task was created.
+    expect(Date.parse(status.body.completed_at)).toBeGreaterThanOrEqual(
+      Date.parse(status.body.created_at) + 2000,
+    );
     expect(await controlState(taskId)).toEqual(UNSET_CONTROL);
     expect(await controlEvents(api, taskId)).toEqual([
       ...pausedEvents,
@@ -173,12 +191,88 @@ describe('pause with a deadline', () => {
     // Long before the 30 s step could have finished.
     await api.waitForStatus(taskId, 'TASK_STATUS_FAILED', 15_000);
 
+    // The pause never reached its checkpoint: not paused, and no deadline left.
+    expect(await controlState(taskId)).toEqual(UNSET_CONTROL);
     expect(await controlEvents(api, taskId)).toEqual([
       { type: 'workflow.pausing', message: 'Pausing', reason: '', requested_by: 'alice' },
       { type: 'WORKFLOW_FAILED', message: 'Task failed', error: 'pause timed out' },
     ]);
     const history = await temporal.history(taskId);
     expect(history.some((e) => e.activityTaskCancelRequestedEventAttributes)).toBe(true);
+  });
+
+  /** Pauses `taskId` while its first step runs, with a deadline far off; checks it is pending. */
+  async function pauseWhileStepRuns(taskId: string): Promise<void> {
+    await temporal.waitUntilStepRunning(taskId, 1);
+    const res = await pause(taskId, { reason: 'hold', timeout_seconds: 600, on_timeout: 'cancel' });
+    expect([res.status, res.body]).toEqual([
+      202,
+      { success: true, message: 'Pause signal sent', task_id: taskId },
+    ]);
+    const pending = await controlState(taskId);
+    expect(pending).toEqual({
+      ...UNSET_CONTROL,
+      is_paused: true,
+      paused_at: expect.stringMatching(RFC3339),
+      pause_reason: 'hold',
+      paused_by: 'alice',
+      pause_deadline: new Date(Date.parse(pending.paused_at) + 600_000).toISOString(),
+      on_timeout: 'cancel',
+    });
+  }
+
+  const holdEvent = {
+    type: 'workflow.pausing',
+    message: 'Pausing: hold',
+    reason: 'hold',
+    requested_by: 'alice',
+  };
+
+  it('a step that fails while a pause waits for its checkpoint: FAILED, not paused, no deadline left', async () => {
+    const taskId = await api.submit({ steps: 2, step_duration_ms: 3000, fail_at_step: 1 });
+    await pauseWhileStepRuns(taskId);
+
+    await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
+
+    expect(await controlState(taskId)).toEqual(UNSET_CONTROL);
+    expect(await controlEvents(api, taskId)).toEqual([
+      holdEvent,
+      {
+        type: 'WORKFLOW_FAILED',
+        message: 'Task failed',
+        error: 'Simulated failure at step 1 of 2',
+      },
+    ]);
+    expect(timerEvents(await temporal.history(taskId))).toEqual(['started']);
+  });
+
+  it('a task that times out while a pause waits for its checkpoint: TIMEOUT, not paused, no deadline left', async () => {
+    // The API sets no execution timeout; another client of the same Temporal contract may.
+    const taskId = `task_${randomUUID()}`;
+    await temporal.client.workflow.start(TASK_WORKFLOW_TYPE, {
+      workflowId: taskId,
+      taskQueue: E2E_TASK_QUEUE,
+      workflowExecutionTimeout: '5 seconds',
+      memo: { [MEMO_TENANT_ID]: 'acme' },
+      args: [
+        {
+          query: 'times out',
+          session_id: 's',
+          tenant_id: 'acme',
+          user_id: 'alice',
+          context: { steps: 2, step_duration_ms: 10_000 },
+        },
+      ],
+    });
+    await pauseWhileStepRuns(taskId);
+
+    await api.waitForStatus(taskId, 'TASK_STATUS_TIMEOUT');
+
+    expect(await controlState(taskId)).toEqual(UNSET_CONTROL);
+    expect(await controlEvents(api, taskId)).toEqual([
+      holdEvent,
+      { type: 'WORKFLOW_FAILED', message: 'Task timed out', error: 'Task timed out' },
+    ]);
   });
 
   it('a resume before the deadline clears it: no timer fires, the task completes as resumed by its user', async () => {
@@ -207,6 +301,51 @@ describe('pause with a deadline', () => {
       { type: 'WORKFLOW_COMPLETED', message: 'Task completed', result: expect.any(String) },
     ]);
     expect(timerEvents(await temporal.history(taskId))).toEqual(['started', 'cancelled']);
+  });
+
+  it('a cancel before the deadline clears it: the task ends CANCELLED by its user, the timer never fires', async () => {
+    const taskId = await api.submit({ steps: 2, step_duration_ms: 400 });
+    await temporal.waitUntilStepRunning(taskId, 1);
+    expect((await pause(taskId, { timeout_seconds: 60, on_timeout: 'resume' })).status).toBe(202);
+    await temporal.waitUntilPausedAt(taskId, 'pre_step_2');
+
+    const cancel = await api.request('POST', `/api/v1/tasks/${taskId}/cancel`, {
+      json: { reason: 'not needed' },
+    });
+
+    expect([cancel.status, cancel.body]).toEqual([
+      202,
+      { success: true, message: 'Task cancelled successfully', task_id: taskId },
+    ]);
+    const cancelled = {
+      ...UNSET_CONTROL,
+      is_cancelled: true,
+      cancel_reason: 'not needed',
+      cancelled_by: 'alice',
+    };
+    expect(await controlState(taskId)).toEqual(cancelled);
+    await api.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+    expect(await controlState(taskId)).toEqual(cancelled);
+    expect(await controlEvents(api, taskId)).toEqual([
+      { type: 'workflow.pausing', message: 'Pausing', reason: '', requested_by: 'alice' },
+      { type: 'workflow.paused', message: 'Paused', checkpoint: 'pre_step_2' },
+      {
+        type: 'workflow.cancelling',
+        message: 'Cancelling: not needed',
+        reason: 'not needed',
+        requested_by: 'alice',
+      },
+      {
+        type: 'workflow.cancelled',
+        message: 'Cancelled',
+        checkpoint: 'pre_step_2',
+        was_paused: true,
+      },
+    ]);
+    // The history of a closed task is final: this timer can never fire.
+    const history = await temporal.history(taskId);
+    expect(timerEvents(history)).toEqual(['started', 'cancelled']);
+    expect(scheduledSteps(history).map((s) => s.step)).toEqual([1]);
   });
 
   it('refuses a deadline it cannot keep, naming the problem', async () => {

@@ -44,7 +44,7 @@ describe('control decisions across two API instances sharing Redis', () => {
 
   it('50 concurrent resumes of a paused task: one 202, 49 × 409, one resume_v1 in history', async () => {
     // Steps long enough that the task is still running when the last of the 50 is decided.
-    const taskId = await apis[0].submit({ steps: 2, step_duration_ms: 2000 });
+    const taskId = await apis[0].submit({ steps: 2, step_duration_ms: 5000 });
     expect((await apis[1].request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
     await waitFor('the task to wait at a checkpoint', async () =>
       (await temporal.progress(taskId))?.waiting ? true : undefined,

@@ -6,11 +6,12 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { TestApi } from './support/api';
+import { freePortRange } from './support/ports';
 import { temporalEnv } from './support/e2e-env';
 import { NodeProcess, startNodeProcess } from './support/processes';
-import { RecordingServer, sendJson } from './support/recording-server';
+import { Handler, RecordingServer, sendJson } from './support/recording-server';
 import { verifyStandardWebhook } from './support/standard-webhooks';
-import { TemporalObserver } from './support/temporal';
+import { TemporalObserver, callAttempts } from './support/temporal';
 import { waitFor } from './support/wait';
 
 const SECRET = `whsec_${Buffer.from('a secret the service shares with the workers').toString('base64')}`;
@@ -18,6 +19,84 @@ const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PLAN = ['Collect the figures', 'Write the summary'];
 const LONG_REFUSAL = JSON.stringify({ error: 'step two is not allowed', detail: 'x'.repeat(600) });
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+const QUERY = 'Summarize the quarterly report';
+const COMPLETED = {
+  status: 'TASK_STATUS_COMPLETED',
+  result: `Summary of 2 outputs: ${PLAN.map((d, i) => `Output of step ${i + 1}: ${d}`).join(' | ')}`,
+};
+
+/** The whole status body of a closed task submitted by these tests. */
+const closed = (
+  taskId: string,
+  context: Record<string, unknown>,
+  end: { status: string; result?: string; error?: string },
+) => ({
+  task_id: taskId,
+  workflow_id: taskId,
+  result: '',
+  error: '',
+  ...end,
+  created_at: expect.stringMatching(RFC3339),
+  updated_at: expect.stringMatching(RFC3339),
+  completed_at: expect.stringMatching(RFC3339),
+  query: QUERY,
+  session_id: 'sess-1',
+  mode: 'standard',
+  context,
+});
+
+/** An answer over the executor's 2 MB cap, which the worker must refuse. */
+const OVER_THE_CAP = JSON.stringify({ output: 'x'.repeat(2 * 1024 * 1024) });
+
+/**
+ * The team's service: what it answers depends on the task's `context.scenario`. `self` gives the
+ * server it runs in, whose record tells a first call from a retry.
+ */
+const teamService =
+  (self: () => RecordingServer): Handler =>
+  async (req, res) => {
+    const body = req.json as Record<string, any>;
+    const scenario = body?.context?.scenario as string | undefined;
+    const firstTry = () =>
+      self().matching(req.path, (j) => j.task_id === body.task_id && j.step === body.step)
+        .length === 1;
+    switch (req.path) {
+      case '/plan':
+        if (scenario === 'malformed-plan') return sendJson(res, 200, { steps: [] });
+        if (scenario === 'redirect-plan') {
+          res.writeHead(302, { Location: '/v2/plan', 'Content-Type': 'text/plain' });
+          return void res.end('Found. Redirecting to /v2/plan');
+        }
+        return sendJson(res, 200, { steps: PLAN });
+      case '/step':
+        if (body.step === 1 && firstTry()) {
+          if (scenario === 'retry-503') {
+            return sendJson(res, 503, { error: 'busy' }, { 'Retry-After': '3' });
+          }
+          if (scenario === 'retry-429') {
+            return sendJson(res, 429, { error: 'slow down' }, { 'Retry-After': '2' });
+          }
+          // The connection ends with no answer, as when the service's process dies mid-call.
+          if (scenario === 'reset-once') return void res.socket?.destroy();
+          // Answers never: the worker's EXECUTOR_HTTP_TIMEOUT_MS has to end the call.
+          if (scenario === 'outlast-timeout-once') return;
+        }
+        if (scenario === 'reject-step-2' && body.step === 2) {
+          return sendJson(res, 400, LONG_REFUSAL);
+        }
+        if (scenario === 'too-large' && body.step === 1) return sendJson(res, 200, OVER_THE_CAP);
+        if (scenario === 'hang') return; // answers never; only the caller can end it
+        // The service's own work takes a while: long enough to pause during a step.
+        if (scenario === 'slow') await sleep(1500);
+        return sendJson(res, 200, { output: `Output of step ${body.step}: ${body.description}` });
+      case '/synthesize':
+        return sendJson(res, 200, {
+          result: `Summary of ${body.outputs.length} outputs: ${body.outputs.join(' | ')}`,
+        });
+      default:
+        return sendJson(res, 404, { error: 'no such route' });
+    }
+  };
 
 describe('TASK_EXECUTOR=http', () => {
   const taskQueue = `http-executor-${randomUUID()}`;
@@ -27,34 +106,7 @@ describe('TASK_EXECUTOR=http', () => {
   let temporal: TemporalObserver;
 
   beforeAll(async () => {
-    service = await RecordingServer.start(async (req, res) => {
-      const body = req.json as Record<string, any>;
-      const scenario = body?.context?.scenario as string | undefined;
-      const sameCall = (path: string) =>
-        service.matching(path, (j) => j.task_id === body.task_id && j.step === body.step);
-      switch (req.path) {
-        case '/plan':
-          if (scenario === 'malformed-plan') return sendJson(res, 200, { steps: [] });
-          return sendJson(res, 200, { steps: PLAN });
-        case '/step':
-          if (scenario === 'retry-503' && body.step === 1 && sameCall('/step').length === 1) {
-            return sendJson(res, 503, { error: 'busy' }, { 'Retry-After': '3' });
-          }
-          if (scenario === 'reject-step-2' && body.step === 2) {
-            return sendJson(res, 400, LONG_REFUSAL);
-          }
-          if (scenario === 'hang') return; // answers never; only the caller can end it
-          // The service's own work takes a while: long enough to pause during a step.
-          if (scenario === 'slow') await sleep(1500);
-          return sendJson(res, 200, { output: `Output of step ${body.step}: ${body.description}` });
-        case '/synthesize':
-          return sendJson(res, 200, {
-            result: `Summary of ${body.outputs.length} outputs: ${body.outputs.join(' | ')}`,
-          });
-        default:
-          return sendJson(res, 404, { error: 'no such route' });
-      }
-    });
+    service = await RecordingServer.start(teamService(() => service));
     worker = startNodeProcess('worker', {
       ...temporalEnv(),
       TEMPORAL_TASK_QUEUE: taskQueue,
@@ -189,12 +241,99 @@ describe('TASK_EXECUTOR=http', () => {
     ]);
   });
 
+  it('retries a 429 after its Retry-After, with the same idempotency key and body, then completes', async () => {
+    const taskId = await submit({ scenario: 'retry-429' });
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+
+    const [limited, retried, ...more] = callsOf(taskId).filter(
+      (c) => c.path === '/step' && c.json.step === 1,
+    );
+    expect(more).toEqual([]);
+    expect(retried.headers['idempotency-key']).toBe(`${taskId}:step:1`);
+    expect(limited.headers['idempotency-key']).toBe(`${taskId}:step:1`);
+    expect(retried.body).toBe(limited.body);
+    // Temporal's own first backoff is 1 s: the 2 s the service asked for were honoured.
+    expect(retried.receivedAt - limited.receivedAt).toBeGreaterThanOrEqual(1900);
+    expect(callAttempts(await temporal.history(taskId), 'runStep', 1)).toEqual({
+      attempt: 2,
+      lastFailure: {
+        message: 'http executor: /step (step 1 of 2) answered 429: {"error":"slow down"}',
+        type: 'ExecutorUnavailable',
+        nonRetryable: false,
+      },
+    });
+    expect(await status(taskId)).toEqual(closed(taskId, { scenario: 'retry-429' }, COMPLETED));
+  });
+
+  it('retries a call whose connection the service dropped without an answer, then completes', async () => {
+    const taskId = await submit({ scenario: 'reset-once' });
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+
+    const [dropped, retried, ...more] = callsOf(taskId).filter(
+      (c) => c.path === '/step' && c.json.step === 1,
+    );
+    expect(more).toEqual([]);
+    expect(retried.headers['idempotency-key']).toBe(dropped.headers['idempotency-key']);
+    expect(retried.body).toBe(dropped.body);
+    expect(callAttempts(await temporal.history(taskId), 'runStep', 1)).toEqual({
+      attempt: 2,
+      lastFailure: {
+        message: 'http executor: /step (step 1 of 2) could not be reached: other side closed',
+        type: 'ExecutorUnavailable',
+        nonRetryable: false,
+      },
+    });
+    expect(await status(taskId)).toEqual(closed(taskId, { scenario: 'reset-once' }, COMPLETED));
+  });
+
+  it('ends the task FAILED on an answer over 2 MB, without a retry', async () => {
+    const taskId = await submit({ scenario: 'too-large' });
+    await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
+
+    expect(await status(taskId)).toEqual(
+      closed(
+        taskId,
+        { scenario: 'too-large' },
+        {
+          status: 'TASK_STATUS_FAILED',
+          error: 'http executor: /step (step 1 of 2) answered 200 with more than 2097152 bytes',
+        },
+      ),
+    );
+    expect(callsOf(taskId).map((c) => c.path)).toEqual(['/plan', '/step']);
+  });
+
+  it('ends the task FAILED on a redirect, which it does not follow', async () => {
+    const taskId = await submit({ scenario: 'redirect-plan' });
+    await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
+
+    expect(await status(taskId)).toEqual(
+      closed(
+        taskId,
+        { scenario: 'redirect-plan' },
+        {
+          status: 'TASK_STATUS_FAILED',
+          error: 'http executor: /plan answered 302: Found. Redirecting to /v2/plan',
+        },
+      ),
+    );
+    expect(callsOf(taskId).map((c) => c.path)).toEqual(['/plan']);
+    expect(service.requests.filter((r) => r.path === '/v2/plan')).toEqual([]);
+  });
+
   it('ends the task FAILED on a 400, naming the call, the status and the first 500 characters of the body, without a retry', async () => {
     const taskId = await submit({ scenario: 'reject-step-2' });
     await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
 
-    expect((await status(taskId)).error).toBe(
-      `http executor: /step (step 2 of 2) answered 400: ${LONG_REFUSAL.slice(0, 500)}`,
+    expect(await status(taskId)).toEqual(
+      closed(
+        taskId,
+        { scenario: 'reject-step-2' },
+        {
+          status: 'TASK_STATUS_FAILED',
+          error: `http executor: /step (step 2 of 2) answered 400: ${LONG_REFUSAL.slice(0, 500)}`,
+        },
+      ),
     );
     expect(callsOf(taskId).map((c) => c.path)).toEqual(['/plan', '/step', '/step']);
   });
@@ -203,8 +342,16 @@ describe('TASK_EXECUTOR=http', () => {
     const taskId = await submit({ scenario: 'malformed-plan' });
     await api.waitForStatus(taskId, 'TASK_STATUS_FAILED');
 
-    expect((await status(taskId)).error).toBe(
-      'http executor: /plan answered 200 without {"steps":[...]} with 1 to 50 strings: {"steps":[]}',
+    expect(await status(taskId)).toEqual(
+      closed(
+        taskId,
+        { scenario: 'malformed-plan' },
+        {
+          status: 'TASK_STATUS_FAILED',
+          error:
+            'http executor: /plan answered 200 without {"steps":[...]} with 1 to 50 strings: {"steps":[]}',
+        },
+      ),
     );
     expect(callsOf(taskId).map((c) => c.path)).toEqual(['/plan']);
   });
@@ -264,6 +411,125 @@ describe('TASK_EXECUTOR=http', () => {
     );
     expect(noSecret.output()).toContain(
       'Invalid configuration: WEBHOOK_SECRET is required with TASK_EXECUTOR=http',
+    );
+  });
+});
+
+/**
+ * A worker whose service is not listening yet (connections refused) and whose calls time out
+ * after 2 s: Temporal retries both, with the same idempotency key, until the service answers.
+ */
+describe('TASK_EXECUTOR=http when the service is down or slow', () => {
+  const taskQueue = `http-executor-${randomUUID()}`;
+  const TIMEOUT_MS = 2000;
+  let port: number;
+  let late: Promise<RecordingServer> | undefined;
+  let service: RecordingServer | undefined;
+  let worker: NodeProcess;
+  let api: TestApi;
+  let temporal: TemporalObserver;
+
+  /** The service, listening from the first call on. */
+  const listening = () =>
+    (late ??= RecordingServer.start(
+      teamService(() => service!),
+      port,
+    ).then((started) => (service = started)));
+
+  beforeAll(async () => {
+    // Below the ephemeral range: no outgoing connection takes it before the service listens.
+    port = await freePortRange(1);
+    worker = startNodeProcess('worker', {
+      ...temporalEnv(),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      TASK_EXECUTOR: 'http',
+      EXECUTOR_HTTP_URL: `http://127.0.0.1:${port}`,
+      EXECUTOR_HTTP_TIMEOUT_MS: String(TIMEOUT_MS),
+      WEBHOOK_SECRET: SECRET,
+    });
+    api = await TestApi.start({ taskQueue });
+    temporal = await TemporalObserver.connect();
+  });
+
+  afterAll(async () => {
+    await api?.close();
+    await worker?.stop();
+    await temporal?.close();
+    await (await late)?.close();
+  });
+
+  const submit = async (scenario: string) => {
+    const res = await api.request('POST', '/api/v1/tasks', {
+      json: { query: QUERY, context: { scenario }, session_id: 'sess-1' },
+    });
+    expect(res.status).toBe(200);
+    return res.body.task_id as string;
+  };
+  const status = async (taskId: string) =>
+    (await api.request('GET', `/api/v1/tasks/${taskId}`)).body;
+
+  it('retries a call whose connection is refused until the service listens, then completes', async () => {
+    expect(late).toBeUndefined();
+    const taskId = await submit('ok');
+    const refused = {
+      message: `http executor: /plan could not be reached: connect ECONNREFUSED 127.0.0.1:${port}`,
+      type: 'ExecutorUnavailable',
+      nonRetryable: false,
+    };
+    // Temporal holds the failure of the last attempt while it waits to retry.
+    const pending = await waitFor('a refused plan call waiting for its retry', async () => {
+      const { raw } = await temporal.client.workflow.getHandle(taskId).describe();
+      const failure = raw.pendingActivities?.[0]?.lastFailure;
+      return failure ? { attempt: raw.pendingActivities![0].attempt, failure } : undefined;
+    });
+    expect(pending.attempt).toBeGreaterThanOrEqual(2);
+    expect({
+      message: pending.failure.message,
+      type: pending.failure.applicationFailureInfo?.type,
+      nonRetryable: pending.failure.applicationFailureInfo?.nonRetryable ?? false,
+    }).toEqual(refused);
+
+    await listening();
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    const plan = callAttempts(await temporal.history(taskId), 'planTask');
+    expect(plan.attempt).toBeGreaterThanOrEqual(2);
+    expect(plan.lastFailure).toEqual(refused);
+    // The first attempt that reached the service was the one that answered.
+    expect(service!.requests.filter((r) => r.json?.task_id === taskId).map((r) => r.path)).toEqual([
+      '/plan',
+      '/step',
+      '/step',
+      '/synthesize',
+    ]);
+    expect(await status(taskId)).toEqual(closed(taskId, { scenario: 'ok' }, COMPLETED));
+  });
+
+  it('gives up a call after EXECUTOR_HTTP_TIMEOUT_MS and retries it with the same key, then completes', async () => {
+    await listening();
+    const taskId = await submit('outlast-timeout-once');
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+
+    const [slow, retried, ...more] = service!.matching(
+      '/step',
+      (j) => j.task_id === taskId && j.step === 1,
+    );
+    expect(more).toEqual([]);
+    // The worker hung up on the unanswered call once its time was up, not before.
+    expect(slow.abortedAt! - slow.receivedAt).toBeGreaterThanOrEqual(TIMEOUT_MS - 500);
+    expect(retried.receivedAt).toBeGreaterThanOrEqual(slow.abortedAt!);
+    expect(retried.headers['idempotency-key']).toBe(`${taskId}:step:1`);
+    expect(slow.headers['idempotency-key']).toBe(`${taskId}:step:1`);
+    expect(retried.body).toBe(slow.body);
+    expect(callAttempts(await temporal.history(taskId), 'runStep', 1)).toEqual({
+      attempt: 2,
+      lastFailure: {
+        message: `http executor: /step (step 1 of 2) timed out after ${TIMEOUT_MS} ms`,
+        type: 'ExecutorTimeout',
+        nonRetryable: false,
+      },
+    });
+    expect(await status(taskId)).toEqual(
+      closed(taskId, { scenario: 'outlast-timeout-once' }, COMPLETED),
     );
   });
 });

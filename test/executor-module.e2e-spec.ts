@@ -8,9 +8,32 @@ import { join } from 'node:path';
 import { TestApi } from './support/api';
 import { temporalEnv } from './support/e2e-env';
 import { NodeProcess, ROOT, startNodeProcess } from './support/processes';
+import { TemporalObserver, expectEachStepCompletedOnce } from './support/temporal';
+import { waitFor } from './support/wait';
 
 const FIXTURES = join(ROOT, 'test', 'fixtures', 'executors');
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
+
+/** The whole status body of a closed task of the compiled module (it reports no usage). */
+const closedCompiled = (
+  taskId: string,
+  context: Record<string, unknown>,
+  status: string,
+  result = '',
+) => ({
+  task_id: taskId,
+  workflow_id: taskId,
+  status,
+  result,
+  error: '',
+  created_at: expect.stringMatching(RFC3339),
+  updated_at: expect.stringMatching(RFC3339),
+  completed_at: expect.stringMatching(RFC3339),
+  query: 'Summarize the quarterly report',
+  session_id: expect.any(String),
+  mode: 'standard',
+  context,
+});
 
 describe('TASK_EXECUTOR=module:<path>', () => {
   const checklistQueue = `module-executor-${randomUUID()}`;
@@ -18,6 +41,7 @@ describe('TASK_EXECUTOR=module:<path>', () => {
   const workers: NodeProcess[] = [];
   let checklist: TestApi;
   let compiled: TestApi;
+  let temporal: TemporalObserver;
 
   beforeAll(async () => {
     workers.push(
@@ -35,11 +59,13 @@ describe('TASK_EXECUTOR=module:<path>', () => {
     );
     checklist = await TestApi.start({ taskQueue: checklistQueue });
     compiled = await TestApi.start({ taskQueue: compiledQueue });
+    temporal = await TemporalObserver.connect();
   });
 
   afterAll(async () => {
     await checklist?.close();
     await compiled?.close();
+    await temporal?.close();
     await Promise.all(workers.map((w) => w.stop()));
   });
 
@@ -84,6 +110,50 @@ describe('TASK_EXECUTOR=module:<path>', () => {
     const status = await compiled.request('GET', `/api/v1/tasks/${taskId}`);
     expect(status.body.result).toBe('SHOUT SUMMARIZE THE QUARTERLY REPORT');
     expect(status.body).not.toHaveProperty('usage');
+  });
+
+  it("pauses at the checkpoint after a module's step, then resumes and completes with the step run once", async () => {
+    const taskId = await compiled.submit({ step_ms: 1500 });
+    await temporal.waitUntilStepRunning(taskId, 1);
+    const pause = await compiled.request('POST', `/api/v1/tasks/${taskId}/pause`, {
+      json: { reason: 'hold' },
+    });
+    expect(pause.status).toBe(202);
+
+    await temporal.waitUntilPausedAt(taskId, 'pre_synthesis');
+    expect((await compiled.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+    await compiled.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    await expectEachStepCompletedOnce(temporal, taskId, 1);
+    const status = await compiled.request('GET', `/api/v1/tasks/${taskId}`);
+    expect(status.body).toEqual(
+      closedCompiled(
+        taskId,
+        { step_ms: 1500 },
+        'TASK_STATUS_COMPLETED',
+        'SHOUT SUMMARIZE THE QUARTERLY REPORT',
+      ),
+    );
+  });
+
+  it("aborts a module's running step when the task is cancelled, and ends CANCELLED", async () => {
+    const taskId = await compiled.submit({ step_ms: 120_000 });
+    await temporal.waitUntilStepRunning(taskId, 1);
+    const cancel = await compiled.request('POST', `/api/v1/tasks/${taskId}/cancel`, {
+      json: { reason: 'not needed' },
+    });
+    expect(cancel.status).toBe(202);
+    await compiled.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
+    // The module saw its call's signal abort, long before its two minutes were up.
+    const compiledWorker = workers[1];
+    await waitFor(
+      'the step to stop',
+      () => compiledWorker.output().includes(`compiled-class-executor: ${taskId}:step:1 stopped`),
+      10_000,
+    );
+    const status = await compiled.request('GET', `/api/v1/tasks/${taskId}`);
+    expect(status.body).toEqual(
+      closedCompiled(taskId, { step_ms: 120_000 }, 'TASK_STATUS_CANCELLED'),
+    );
   });
 
   it('stops a worker whose module is missing or is not an executor, naming the variable', async () => {

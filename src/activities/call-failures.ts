@@ -21,6 +21,28 @@ export function retryAfterMs(
   return Math.max(0, Math.ceil(ms));
 }
 
+/** Headers as fetch and the OpenAI SDK give them. */
+interface HeaderReader {
+  get(name: string): string | null;
+}
+
+/**
+ * The wait a model server asked for before a retry, in milliseconds: `retry-after-ms` (sent by
+ * OpenAI and Azure OpenAI) when it is a readable delay of at most an hour, else `Retry-After`.
+ * The finer header wins, as in OpenAI's own SDK: a `Retry-After` rounded to whole seconds may be
+ * shorter than the wait the server meant.
+ */
+export function modelServerRetryDelayMs(
+  headers: HeaderReader | undefined,
+  now = Date.now(),
+): number | undefined {
+  const ms = headers?.get('retry-after-ms')?.trim();
+  if (ms && /^\d+(\.\d+)?$/.test(ms) && Number(ms) <= MAX_RETRY_AFTER_MS) {
+    return Math.ceil(Number(ms));
+  }
+  return retryAfterMs(headers?.get('retry-after'), now);
+}
+
 /** Temporal retries the call with its backoff, or after `retryAfter` ms when the server said. */
 export const retryable = (message: string, type: string, retryAfter?: number): ApplicationFailure =>
   ApplicationFailure.create({

@@ -3,7 +3,7 @@ import type { ChatCompletionMessageParam } from 'openai/resources/chat/completio
 import type { CompletionUsage } from 'openai/resources/completions';
 import type { ExecutorConfig } from '../config/app-config';
 import type { TaskMode, TokenUsage } from '../workflows/contract';
-import { fatal, isRetryableStatus, retryAfterMs, retryable } from './call-failures';
+import { fatal, isRetryableStatus, modelServerRetryDelayMs, retryable } from './call-failures';
 import type {
   PhaseContext,
   PlanResult,
@@ -241,13 +241,10 @@ export class OpenAiExecutor implements TaskExecutor {
           : err.message;
       const said = this.redact(detail.slice(0, BODY_IN_ERROR));
       if (isRetryableStatus(status)) {
-        const wait =
-          retryAfterMs(headers?.get('retry-after')) ??
-          Number(headers?.get('retry-after-ms') ?? NaN);
         return retryable(
           `${where}: ${server} answered ${status}: ${said}`,
           'ModelServerUnavailable',
-          Number.isFinite(wait) ? wait : undefined,
+          modelServerRetryDelayMs(headers),
         );
       }
       switch (status) {

@@ -10,7 +10,7 @@ import type {
   TaskExecutor,
   TaskInput,
 } from './contract';
-import { parseSimulatedOptions } from './simulated-options';
+import { parseSimulatedOptions } from '../workflows/simulated-options';
 
 /**
  * Needs nothing external: its output is derived from the query alone, and says so. Steps take

@@ -99,3 +99,128 @@ describe('webhook configuration', () => {
     ).toThrow('WEBHOOK_RETRY_MAX_MS must not be less than WEBHOOK_RETRY_INITIAL_MS');
   });
 });
+
+/** What start-up is refused with: the error's class and its whole message. */
+function refusal(env: Record<string, string>): [string, string] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    return [(err as Error).constructor.name, (err as Error).message];
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+describe('HTTP server configuration', () => {
+  it('has defaults that suit an API: every interface, 10,000 connections, 10 s / 30 s / 5 s', () => {
+    expect(loadConfig({}).http).toEqual({
+      host: undefined,
+      maxConnections: 10_000,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      keepAliveTimeoutMs: 5_000,
+      trustProxy: undefined,
+    });
+    expect(loadConfig({}).docsPersistAuthorization).toBe(false);
+  });
+
+  it('reads every variable it is given', () => {
+    const config = loadConfig({
+      HOST: '::1',
+      MAX_CONNECTIONS: '3',
+      HTTP_HEADERS_TIMEOUT_MS: '2000',
+      HTTP_REQUEST_TIMEOUT_MS: '2000',
+      HTTP_KEEP_ALIVE_TIMEOUT_MS: '1000',
+      TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8',
+      SWAGGER_PERSIST_AUTHORIZATION: 'true',
+    });
+    expect(config.http).toEqual({
+      host: '::1',
+      maxConnections: 3,
+      headersTimeoutMs: 2000,
+      requestTimeoutMs: 2000,
+      keepAliveTimeoutMs: 1000,
+      trustProxy: ['loopback', '10.0.0.0/8', 'fd00::/8'],
+    });
+    expect(config.docsPersistAuthorization).toBe(true);
+    expect(loadConfig({ TRUST_PROXY: '2' }).http.trustProxy).toBe(2);
+  });
+
+  it.each([
+    ['HOST', 'api.example.com/'],
+    ['HOST', 'my host'],
+  ])('refuses %s=%j, naming it', (name, value) => {
+    expect(refusal({ [name]: value })).toEqual([
+      'ConfigError',
+      'Invalid configuration: HOST: HOST must be a host name or an IP address to listen on',
+    ]);
+  });
+
+  it.each([
+    ['MAX_CONNECTIONS', '0', 'MAX_CONNECTIONS: MAX_CONNECTIONS must not be less than 1'],
+    [
+      'MAX_CONNECTIONS',
+      '1000001',
+      'MAX_CONNECTIONS: MAX_CONNECTIONS must not be greater than 1000000',
+    ],
+    ['MAX_CONNECTIONS', '2.5', 'MAX_CONNECTIONS: MAX_CONNECTIONS must be an integer number'],
+    [
+      'HTTP_HEADERS_TIMEOUT_MS',
+      '999',
+      'HTTP_HEADERS_TIMEOUT_MS: HTTP_HEADERS_TIMEOUT_MS must not be less than 1000',
+    ],
+    [
+      'HTTP_REQUEST_TIMEOUT_MS',
+      '3600001',
+      'HTTP_REQUEST_TIMEOUT_MS: HTTP_REQUEST_TIMEOUT_MS must not be greater than 3600000',
+    ],
+    [
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS',
+      '600001',
+      'HTTP_KEEP_ALIVE_TIMEOUT_MS: HTTP_KEEP_ALIVE_TIMEOUT_MS must not be greater than 600000',
+    ],
+    [
+      'SWAGGER_PERSIST_AUTHORIZATION',
+      'yes',
+      'SWAGGER_PERSIST_AUTHORIZATION: SWAGGER_PERSIST_AUTHORIZATION must be true or false',
+    ],
+  ])('refuses %s=%s, naming it', (name, value, problem) => {
+    expect(refusal({ [name]: value })).toEqual([
+      'ConfigError',
+      `Invalid configuration: ${problem}`,
+    ]);
+  });
+
+  it('refuses a value that is not a number with every rule it breaks, naming the variable', () => {
+    expect(refusal({ HTTP_REQUEST_TIMEOUT_MS: 'soon' })).toEqual([
+      'ConfigError',
+      'Invalid configuration: ' +
+        'HTTP_REQUEST_TIMEOUT_MS: HTTP_REQUEST_TIMEOUT_MS must not be greater than 3600000; ' +
+        'HTTP_REQUEST_TIMEOUT_MS: HTTP_REQUEST_TIMEOUT_MS must not be less than 1000; ' +
+        'HTTP_REQUEST_TIMEOUT_MS: HTTP_REQUEST_TIMEOUT_MS must be an integer number',
+    ]);
+  });
+
+  it('refuses a headers timeout longer than the request timeout, naming both', () => {
+    const message =
+      'Invalid configuration: HTTP_HEADERS_TIMEOUT_MS must not exceed HTTP_REQUEST_TIMEOUT_MS';
+    expect(refusal({ HTTP_HEADERS_TIMEOUT_MS: '20000', HTTP_REQUEST_TIMEOUT_MS: '10000' })).toEqual(
+      ['ConfigError', message],
+    );
+    // The default headers timeout (10 s) counts too.
+    expect(refusal({ HTTP_REQUEST_TIMEOUT_MS: '5000' })).toEqual(['ConfigError', message]);
+    expect(
+      loadConfig({ HTTP_HEADERS_TIMEOUT_MS: '5000', HTTP_REQUEST_TIMEOUT_MS: '5000' }).http,
+    ).toMatchObject({ headersTimeoutMs: 5000, requestTimeoutMs: 5000 });
+  });
+
+  it.each(['true', 'example.com', '10.0.0.0/33', '10.0.0.1/8/8', 'fd00::/129', '10.0.0.0/x'])(
+    'refuses TRUST_PROXY with the entry %j, naming it',
+    (entry) => {
+      expect(refusal({ TRUST_PROXY: `loopback,${entry}` })).toEqual([
+        'ConfigError',
+        'Invalid configuration: TRUST_PROXY must be a number of proxy hops or a comma-separated ' +
+          `list of addresses, CIDR ranges, loopback, linklocal or uniquelocal (not "${entry}")`,
+      ]);
+    },
+  );
+});

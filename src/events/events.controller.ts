@@ -26,7 +26,7 @@ import {
   SseQueryDto,
   StreamQueryDto,
 } from './dto/event-queries.dto';
-import { TaskEventsResponseDto } from './dto/task-events-response.dto';
+import { PAUSE_EVENTS_DESCRIPTION, TaskEventsResponseDto } from './dto/task-events-response.dto';
 import { streamEvents } from './sse-stream';
 import { TaskEventFeeds } from './task-event-feeds';
 
@@ -62,6 +62,7 @@ const STREAM_DESCRIPTION = [
   `- Task events: ${TASK_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')}. \`data\` is the ` +
     'same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, ' +
     '`timestamp`, `seq`, plus fields by type); `id` is its `seq`.',
+  `- ${PAUSE_EVENTS_DESCRIPTION}`,
   `- Live events: ${LIVE_EVENT_TYPES.map((t) => `\`${t}\``).join(', ')} while a step of a ` +
     'model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole ' +
     'text of the step). They have no `id:` line, go only to the streams open at the time and ' +

@@ -1,10 +1,12 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
-import type { Response } from 'express';
-import type { AuthenticatedRequest } from '../auth/auth.decorators';
+import type { Request, Response } from 'express';
 import { AppConfig } from '../config/app-config';
 import { RateLimiter, rateLimitExceeded, setRateLimitHeaders } from './rate-limiter';
 
 export const WINDOW_MS = 60_000;
+
+/** What the guard reads of a request: the key that authenticated it, once the key guard ran. */
+type KeyedRequest = Request & { principal?: { keyName: string } };
 
 /**
  * Limits each API key to RATE_LIMIT_PER_MINUTE requests per minute and says where it stands on
@@ -21,7 +23,7 @@ export class RateLimitGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const limit = this.config.rateLimit.perMinute;
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const request = context.switchToHttp().getRequest<KeyedRequest>();
     if (limit === 0 || !request.principal) return true;
     const response = context.switchToHttp().getResponse<Response>();
     const now = Date.now();

@@ -1,5 +1,5 @@
 import { Injectable, PipeTransform } from '@nestjs/common';
-import { executorOptionsProblem } from '../activities/task-context';
+import { executorOptionsProblem } from '../workflows/simulated-options';
 import { InvalidInputError } from '../common/domain-error';
 import { MAX_CONTEXT_BYTES, SubmitTaskDto } from './dto/submit-task.dto';
 

@@ -436,22 +436,30 @@ describe('TaskHistoryFold', () => {
 });
 
 describe('effectiveControl', () => {
-  it('does not call a closed task paused, whatever pause was pending', () => {
+  it('does not call a closed task paused, nor keep the deadline of a pause that was pending', () => {
     const pending = {
       ...taskSnapshot().control,
       is_paused: true,
       paused_at: '2026-01-01T00:00:00.000Z',
       pause_reason: 'r',
       paused_by: 'u',
+      pause_deadline: '2026-01-01T01:00:00.000Z',
+      on_timeout: 'cancel' as const,
       version: 1,
     };
     for (const terminal of ['FAILED', 'TIMEOUT', 'COMPLETED'] as const) {
-      expect(effectiveControl(taskSnapshot({ terminal, control: pending }))).toMatchObject({
-        is_paused: false,
-        paused_at: '',
-        pause_reason: '',
-        paused_by: '',
-      });
+      expect([terminal, effectiveControl(taskSnapshot({ terminal, control: pending }))]).toEqual([
+        terminal,
+        {
+          ...pending,
+          is_paused: false,
+          paused_at: '',
+          pause_reason: '',
+          paused_by: '',
+          pause_deadline: '',
+          on_timeout: '',
+        },
+      ]);
     }
     expect(effectiveControl(taskSnapshot({ control: pending }))).toBe(pending);
   });

@@ -643,9 +643,18 @@ export function statusOf(snapshot: TaskSnapshot): TaskStatus {
 
 /**
  * The control state as a client should read it: a closed task is not paused any more, whatever
- * pause was pending when it ended (a cancelled one keeps who cancelled it and why).
+ * pause was pending when it ended, and that pause's deadline will never pass (a cancelled one
+ * keeps who cancelled it and why).
  */
 export function effectiveControl(snapshot: TaskSnapshot): ControlRecord {
   if (!snapshot.terminal || !snapshot.control.is_paused) return snapshot.control;
-  return { ...snapshot.control, is_paused: false, paused_at: '', pause_reason: '', paused_by: '' };
+  return {
+    ...snapshot.control,
+    is_paused: false,
+    paused_at: '',
+    pause_reason: '',
+    paused_by: '',
+    pause_deadline: '',
+    on_timeout: '',
+  };
 }

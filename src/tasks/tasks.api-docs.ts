@@ -328,7 +328,11 @@ export const ApiResumeTask = () =>
     ApiOperation({
       operationId: 'resumeTask',
       summary: 'Resume a previously paused task',
-      description: 'The task continues from the checkpoint where it stopped.',
+      description:
+        'The task continues from the checkpoint where it stopped. A pause the task has not yet ' +
+        'stopped for (`is_paused` true, no `workflow.paused` event yet) is withdrawn: the task ' +
+        'goes on without stopping, and its events are `workflow.pausing` then ' +
+        '`workflow.resumed` with `checkpoint: ""`, with no `workflow.paused` between them.',
     }),
     ApiTaskIdParam(),
     ControlBody(),

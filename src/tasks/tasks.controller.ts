@@ -46,7 +46,7 @@ import { parseIfMatch, taskEtag } from './task-etag';
 import { TaskIdPipe } from './task-id.pipe';
 import { TaskListService } from './task-list.service';
 import { ControlOutcome, SubmittedTask, TasksService } from './tasks.service';
-import { WebhookFailures } from '../webhooks/webhook-failures';
+import { WebhookFailures } from './webhook-failures';
 
 /** Answers an accepted action with the ETag of the state it leads to. */
 function accepted(

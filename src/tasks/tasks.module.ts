@@ -8,7 +8,7 @@ import { TaskReader } from './task-reader';
 import { TasksController } from './tasks.controller';
 import { TaskListService } from './task-list.service';
 import { TasksService } from './tasks.service';
-import { WebhookFailures } from '../webhooks/webhook-failures';
+import { WebhookFailures } from './webhook-failures';
 
 /**
  * Reads and decisions on tasks, without HTTP: the API's controllers use them, and so do the

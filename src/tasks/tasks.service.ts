@@ -18,10 +18,10 @@ import {
   taskStartRecord,
 } from '../workflows/contract';
 import { AppConfig } from '../config/app-config';
-import { WebhookTargetError, checkWebhookTarget } from '../webhooks/webhook-target';
+import { WebhookTargetError, checkWebhookTarget } from '../common/webhook-target';
 import type { WebhookSpec } from '../workflows/webhook-contract';
 import type { ApprovalSpec } from '../workflows/approval-contract';
-import type { ApprovalGateDto } from '../approvals/dto/approval.dto';
+import type { ApprovalGateDto } from './dto/approval-gate.dto';
 import { DecisionLedger, RecentDecision } from './decision-ledger';
 import { DEFAULT_WEBHOOK_EVENTS, type SubmitTaskDto, type WebhookDto } from './dto/submit-task.dto';
 import {

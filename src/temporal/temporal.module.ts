@@ -6,6 +6,7 @@ import {
   makeGrpcRetryInterceptor,
 } from '@temporalio/client';
 import { AppConfig } from '../config/app-config';
+import { ChannelGuard } from './channel-guard';
 import { temporalConnectionOptions } from './connection-options';
 import { SearchAttributes } from './search-attributes';
 import { TaskVisibility } from './task-visibility';
@@ -16,21 +17,26 @@ import { TraceClientInterceptor } from './trace-interceptor';
 /** Closes the client's connection when the application shuts down. */
 @Injectable()
 class TemporalClientCloser implements OnApplicationShutdown {
-  constructor(private readonly client: Client) {}
+  constructor(
+    private readonly client: Client,
+    private readonly guard: ChannelGuard,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.guard.close();
     await this.client.connection.close();
   }
 }
 
 @Module({
   providers: [
+    ChannelGuard,
     {
       provide: Client,
-      inject: [AppConfig],
+      inject: [AppConfig, ChannelGuard],
       // Lazy: the API starts and answers /readiness with 503 while Temporal is unreachable,
       // and gRPC reconnects by itself once it is back.
-      useFactory: (config: AppConfig) =>
+      useFactory: (config: AppConfig, guard: ChannelGuard) =>
         new Client({
           connection: Connection.lazy({
             ...temporalConnectionOptions(config),
@@ -40,6 +46,9 @@ class TemporalClientCloser implements OnApplicationShutdown {
               makeGrpcRetryInterceptor(
                 defaultGrpcRetryOptions({ maxAttempts: 4, initialIntervalMs: () => 100 }),
               ),
+              // Inside the retries: a retry due after shutdown closed the connection ends its
+              // call instead of throwing.
+              guard.interceptor,
             ],
           }),
           namespace: config.temporal.namespace,

@@ -2,7 +2,11 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import { Webhook } from 'standardwebhooks';
-import { PrivateTargetError, literalTargetAllowed, publicOnlyLookup } from './webhook-target';
+import {
+  PrivateTargetError,
+  literalTargetAllowed,
+  publicOnlyLookup,
+} from '../common/webhook-target';
 
 /** How one attempt ended: a 2xx, or why not (for logs: no secret, no URL beyond its origin). */
 export type AttemptOutcome = { ok: true; status: number } | { ok: false; reason: string };

@@ -64,9 +64,13 @@ export class RecordingServer {
     });
   }
 
-  static async start(handler: Handler): Promise<RecordingServer> {
+  /** Listens on `port` when given (one a caller was told to use before anything listened). */
+  static async start(handler: Handler, port = 0): Promise<RecordingServer> {
     const self = new RecordingServer(handler);
-    await new Promise<void>((resolve) => self.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      self.server.once('error', reject);
+      self.server.listen(port, '127.0.0.1', resolve);
+    });
     self.url = `http://127.0.0.1:${(self.server.address() as AddressInfo).port}`;
     return self;
   }

@@ -115,3 +115,44 @@ export async function expectEachStepCompletedOnce(
   );
   expect(completed).toHaveLength(steps);
 }
+
+/** How a call that Temporal retried ended up running: its last attempt and the failure before it. */
+export interface CallAttempts {
+  attempt: number;
+  lastFailure?: { message: string; type: string; nonRetryable: boolean };
+}
+
+/**
+ * The attempts of a task's call (`planTask`, `runStep` with its step, `synthesizeResult`), from
+ * its history once the call has ended: Temporal writes a retried activity's start event when
+ * the activity ends, with the attempt that ran and the failure of the attempt before it.
+ */
+export function callAttempts(
+  events: HistoryEvent[],
+  activity: 'planTask' | 'runStep' | 'synthesizeResult',
+  step?: number,
+): CallAttempts {
+  const scheduledId =
+    activity === 'runStep'
+      ? scheduledSteps(events).find((s) => s.step === step)?.eventId
+      : Number(
+          events.find(
+            (e) => e.activityTaskScheduledEventAttributes?.activityType?.name === activity,
+          )?.eventId,
+        );
+  const started = events.find(
+    (e) => Number(e.activityTaskStartedEventAttributes?.scheduledEventId) === scheduledId,
+  )?.activityTaskStartedEventAttributes;
+  if (!started) throw new Error(`no ended ${activity} ${step ?? ''} in the history`);
+  const failure = started.lastFailure;
+  return {
+    attempt: started.attempt ?? 0,
+    ...(failure && {
+      lastFailure: {
+        message: failure.message ?? '',
+        type: failure.applicationFailureInfo?.type ?? '',
+        nonRetryable: failure.applicationFailureInfo?.nonRetryable ?? false,
+      },
+    }),
+  };
+}

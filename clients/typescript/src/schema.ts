@@ -258,7 +258,7 @@ export interface paths {
         put?: never;
         /**
          * Resume a previously paused task
-         * @description The task continues from the checkpoint where it stopped.
+         * @description The task continues from the checkpoint where it stopped. A pause the task has not yet stopped for (`is_paused` true, no `workflow.paused` event yet) is withdrawn: the task goes on without stopping, and its events are `workflow.pausing` then `workflow.resumed` with `checkpoint: ""`, with no `workflow.paused` between them.
          */
         post: operations["resumeTask"];
         delete?: never;
@@ -689,10 +689,15 @@ export interface components {
              */
             action: "submit" | "pause" | "resume" | "cancel" | "pause_timeout" | "approve" | "reject" | "batch_pause" | "batch_resume" | "batch_cancel";
             /**
-             * @description The principal (`user_id`) who did it; `system` for a pause deadline
+             * @description The principal (`user_id`) who did it; `system` for what the task did by itself: a pause deadline that passed (`pause_timeout`), an approval request that expired (`approve` or `reject`)
              * @example alice
              */
             actor: string;
+            /**
+             * @description `approve` and `reject`: the approval decided (`apr_<task_id>_<checkpoint>`)
+             * @example apr_task_01J8Z6W3V4N6Q2R8S0T1U2V3W4_pre_synthesis
+             */
+            approval_id?: string;
             /**
              * Format: date-time
              * @example 2026-01-01T00:00:02.000Z
@@ -750,13 +755,33 @@ export interface components {
             etag: string;
         };
         TaskEventDto: {
+            /**
+             * @description `PROGRESS`, `workflow.paused`, `workflow.cancelled` and the `APPROVAL_*` events: the checkpoint. `workflow.resumed`: the checkpoint the task continues from, `""` when the resume withdrew a pause before the task reached one.
+             * @example pre_step_2
+             */
+            checkpoint?: string;
             /** @example Task started */
             message: string;
+            /**
+             * @description `workflow.pausing`, `workflow.resumed`, `workflow.cancelling`: the reason given
+             * @example Waiting for legal review
+             */
+            reason?: string;
+            /**
+             * @description `workflow.pausing`, `workflow.resumed`, `workflow.cancelling`: who asked (`system` for a pause deadline)
+             * @example alice
+             */
+            requested_by?: string;
             /**
              * @description Same as the stream event id
              * @example 1
              */
             seq: number;
+            /**
+             * @description `PROGRESS`: the steps done so far
+             * @example 1
+             */
+            step?: number;
             /**
              * Format: date-time
              * @example 2026-01-01T00:00:00.000Z
@@ -776,7 +801,7 @@ export interface components {
              * @example 1
              */
             count: number;
-            /** @description Same objects as the stream data; events add fields by type */
+            /** @description Same objects as the stream data; events add fields by type. A pause gives `workflow.pausing` when it is accepted, `workflow.paused` (with the `checkpoint`) when the task stops there, and `workflow.resumed` (with the `checkpoint` it continues from) when it is resumed. A pause withdrawn by a resume before the task reached a checkpoint gives `workflow.pausing` then `workflow.resumed` with `checkpoint: ""`, and no `workflow.paused`: the task never stopped. */
             events: components["schemas"]["TaskEventDto"][];
         };
         TaskListItemDto: {
@@ -1198,6 +1223,7 @@ export interface operations {
              * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and examples below describe one event, as an SSE client parses it.
              *
              *     - Task events: `WORKFLOW_STARTED`, `PROGRESS`, `workflow.pausing`, `workflow.paused`, `workflow.resumed`, `workflow.cancelling`, `workflow.cancelled`, `WORKFLOW_COMPLETED`, `WORKFLOW_FAILED`, `APPROVAL_REQUESTED`, `APPROVAL_DECISION`. `data` is the same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, `timestamp`, `seq`, plus fields by type); `id` is its `seq`.
+             *     - A pause gives `workflow.pausing` when it is accepted, `workflow.paused` (with the `checkpoint`) when the task stops there, and `workflow.resumed` (with the `checkpoint` it continues from) when it is resumed. A pause withdrawn by a resume before the task reached a checkpoint gives `workflow.pausing` then `workflow.resumed` with `checkpoint: ""`, and no `workflow.paused`: the task never stopped.
              *     - Live events: `LLM_PARTIAL`, `LLM_OUTPUT` while a step of a model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole text of the step). They have no `id:` line, go only to the streams open at the time and are never replayed.
              *     - `event: error` with `data: {"error": "Task not found"}` (or `"Unauthorized"` once the key is revoked) ends a stream that cannot go on.
              *
@@ -2907,6 +2933,7 @@ export interface operations {
              * @description Server-Sent Events (the WHATWG format): one event is an optional `id:` line, an `event:` line and one `data:` line, then a blank line. The stream sends the events after the last event id, then live ones as they happen, then `event: done` / `data: [DONE]` once the task is closed, and ends. A `: ping` comment comes at least every 15 s. The schema and examples below describe one event, as an SSE client parses it.
              *
              *     - Task events: `WORKFLOW_STARTED`, `PROGRESS`, `workflow.pausing`, `workflow.paused`, `workflow.resumed`, `workflow.cancelling`, `workflow.cancelled`, `WORKFLOW_COMPLETED`, `WORKFLOW_FAILED`, `APPROVAL_REQUESTED`, `APPROVAL_DECISION`. `data` is the same JSON object as in `GET /api/v1/tasks/{id}/events` (`workflow_id`, `type`, `message`, `timestamp`, `seq`, plus fields by type); `id` is its `seq`.
+             *     - A pause gives `workflow.pausing` when it is accepted, `workflow.paused` (with the `checkpoint`) when the task stops there, and `workflow.resumed` (with the `checkpoint` it continues from) when it is resumed. A pause withdrawn by a resume before the task reached a checkpoint gives `workflow.pausing` then `workflow.resumed` with `checkpoint: ""`, and no `workflow.paused`: the task never stopped.
              *     - Live events: `LLM_PARTIAL`, `LLM_OUTPUT` while a step of a model-backed task streams (`step`, and `delta`, the text added, or `output`, the whole text of the step). They have no `id:` line, go only to the streams open at the time and are never replayed.
              *     - `event: error` with `data: {"error": "Task not found"}` (or `"Unauthorized"` once the key is revoked) ends a stream that cannot go on.
              *

@@ -15,9 +15,9 @@ import {
 import { MODEL_TIERS, ModelTier, TASK_MODES, TaskMode } from '../../workflows/contract';
 import type { TaskStatus } from '../task-status';
 import { Omittable } from '../../common/request-validation.pipe';
-import { MAX_WEBHOOK_URL_LENGTH } from '../../webhooks/webhook-target';
+import { MAX_WEBHOOK_URL_LENGTH } from '../../common/webhook-target';
 import { TASK_EVENT_TYPES } from '../task-event';
-import { ApprovalGateDto } from '../../approvals/dto/approval.dto';
+import { ApprovalGateDto } from './approval-gate.dto';
 import { ID_PATTERN } from '../../common/ids';
 
 export const MAX_QUERY_LENGTH = 20_000;

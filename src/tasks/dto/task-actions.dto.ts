@@ -8,7 +8,10 @@ export class ActionsQueryDto extends PaginationQuery(200, 100) {}
 export class TaskActionDto {
   @ApiProperty({ enum: TASK_ACTION_NAMES, example: 'pause' }) action!: TaskActionName;
   @ApiProperty({
-    description: 'The principal (`user_id`) who did it; `system` for a pause deadline',
+    description:
+      'The principal (`user_id`) who did it; `system` for what the task did by itself: a pause ' +
+      'deadline that passed (`pause_timeout`), an approval request that expired (`approve` or ' +
+      '`reject`)',
     example: 'alice',
   })
   actor!: string;
@@ -34,6 +37,11 @@ export class TaskActionDto {
     example: 'batch_0f6b7a5e-2c1d-4f7e-9a51-3b8e2d4c6a10',
   })
   batch_id?: string;
+  @ApiPropertyOptional({
+    description: '`approve` and `reject`: the approval decided (`apr_<task_id>_<checkpoint>`)',
+    example: 'apr_task_01J8Z6W3V4N6Q2R8S0T1U2V3W4_pre_synthesis',
+  })
+  approval_id?: string;
   @ApiPropertyOptional({
     type: 'integer',
     description: 'A pause with a deadline: its length in seconds',

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ON_TIMEOUT_POLICIES, type ControlState, type OnTimeout } from '../../workflows/contract';
-import { PendingApprovalDto } from '../../approvals/dto/approval.dto';
+import { PendingApprovalDto } from './approval-gate.dto';
 import { TASK_STATUSES, TaskStatus } from '../task-status';
 import { TaskSnapshot, statusOf } from '../task-history';
 

@@ -74,11 +74,15 @@ describe('Approval gates', () => {
     });
     expect(await api.status(taskId)).toBe('TASK_STATUS_RUNNING');
     expect(await events(taskId, ['APPROVAL_REQUESTED'])).toEqual([
-      expect.objectContaining({
+      {
+        workflow_id: taskId,
         type: 'APPROVAL_REQUESTED',
+        message: 'Approval requested at pre_synthesis',
+        timestamp: expect.stringMatching(RFC3339),
+        seq: expect.any(Number),
         approval_id: approvalId,
         checkpoint: 'pre_synthesis',
-      }),
+      },
     ]);
 
     const res = await decide({
@@ -111,15 +115,20 @@ describe('Approval gates', () => {
       },
     ]);
     expect((await controlState(taskId)).pending_approval).toBeNull();
-    expect(await events(taskId, ['APPROVAL_DECISION'])).toEqual([
-      expect.objectContaining({
-        approval_id: approvalId,
-        checkpoint: 'pre_synthesis',
-        approved: true,
-        decided_by: 'alice',
-        feedback: 'Looks good',
-      }),
-    ]);
+    const [requested, decision] = await events(taskId, ['APPROVAL_REQUESTED', 'APPROVAL_DECISION']);
+    expect(decision).toEqual({
+      workflow_id: taskId,
+      type: 'APPROVAL_DECISION',
+      message: 'Approved',
+      timestamp: expect.stringMatching(RFC3339),
+      seq: expect.any(Number),
+      approval_id: approvalId,
+      checkpoint: 'pre_synthesis',
+      approved: true,
+      decided_by: 'alice',
+      feedback: 'Looks good',
+    });
+    expect(decision.seq).toBeGreaterThan(requested.seq);
     expect(await actions(taskId)).toEqual([
       {
         action: 'approve',
@@ -159,16 +168,44 @@ describe('Approval gates', () => {
       body: { error: 'approval already decided' },
     });
     await api.waitForStatus(taskId, 'TASK_STATUS_CANCELLED');
-    expect(await controlState(taskId)).toEqual(
-      expect.objectContaining({
-        is_cancelled: true,
-        cancel_reason: 'approval rejected: Wrong quarter',
-        cancelled_by: 'alice',
-        pending_approval: null,
-      }),
-    );
+    expect(await controlState(taskId)).toEqual({
+      is_paused: false,
+      is_cancelled: true,
+      paused_at: '',
+      pause_reason: '',
+      paused_by: '',
+      cancel_reason: 'approval rejected: Wrong quarter',
+      cancelled_by: 'alice',
+      pause_deadline: '',
+      on_timeout: '',
+      pending_approval: null,
+    });
     const decided = await approvals(taskId);
-    expect(decided.map((a) => [a.state, a.feedback])).toEqual([['rejected', 'Wrong quarter']]);
+    expect(decided).toEqual([
+      {
+        approval_id: approvalId,
+        checkpoint: 'pre_step_1',
+        state: 'rejected',
+        requested_at: expect.stringMatching(RFC3339),
+        decided_at: expect.stringMatching(RFC3339),
+        decided_by: 'alice',
+        feedback: 'Wrong quarter',
+      },
+    ]);
+    expect(await events(taskId, ['APPROVAL_DECISION'])).toEqual([
+      {
+        workflow_id: taskId,
+        type: 'APPROVAL_DECISION',
+        message: 'Rejected: Wrong quarter',
+        timestamp: expect.stringMatching(RFC3339),
+        seq: expect.any(Number),
+        approval_id: approvalId,
+        checkpoint: 'pre_step_1',
+        approved: false,
+        decided_by: 'alice',
+        feedback: 'Wrong quarter',
+      },
+    ]);
     expect(
       (await events(taskId, ['APPROVAL_DECISION', 'workflow.cancelled', 'PROGRESS'])).map((e) => [
         e.type,
@@ -315,11 +352,35 @@ describe('Approval gates', () => {
       [approved, true],
       [rejected, false],
     ] as const) {
-      expect(await approvals(taskId)).toEqual([
-        expect.objectContaining({ state: 'expired', decided_by: 'system', feedback: '' }),
-      ]);
+      const approvalId = `apr_${taskId}_pre_planning`;
+      const [record] = await approvals(taskId);
+      expect(record).toEqual({
+        approval_id: approvalId,
+        checkpoint: 'pre_planning',
+        state: 'expired',
+        requested_at: expect.stringMatching(RFC3339),
+        decided_at: expect.stringMatching(RFC3339),
+        decided_by: 'system',
+        feedback: '',
+      });
+      // Not before the request's second was up.
+      expect(Date.parse(record.decided_at)).toBeGreaterThanOrEqual(
+        Date.parse(record.requested_at) + 1000,
+      );
       expect(await events(taskId, ['APPROVAL_DECISION'])).toEqual([
-        expect.objectContaining({ approved: policyApproved, decided_by: 'system', expired: true }),
+        {
+          workflow_id: taskId,
+          type: 'APPROVAL_DECISION',
+          message: policyApproved ? 'Approval timed out: approved' : 'Approval timed out: rejected',
+          timestamp: expect.stringMatching(RFC3339),
+          seq: expect.any(Number),
+          approval_id: approvalId,
+          checkpoint: 'pre_planning',
+          approved: policyApproved,
+          decided_by: 'system',
+          feedback: '',
+          expired: true,
+        },
       ]);
       expect(await actions(taskId)).toEqual([
         {
@@ -334,9 +395,18 @@ describe('Approval gates', () => {
         },
       ]);
     }
-    expect(await controlState(rejected)).toEqual(
-      expect.objectContaining({ cancel_reason: 'approval timed out', cancelled_by: 'system' }),
-    );
+    expect(await controlState(rejected)).toEqual({
+      is_paused: false,
+      is_cancelled: true,
+      paused_at: '',
+      pause_reason: '',
+      paused_by: '',
+      cancel_reason: 'approval timed out',
+      cancelled_by: 'system',
+      pause_deadline: '',
+      on_timeout: '',
+      pending_approval: null,
+    });
     // Expired is decided: a late decision is refused.
     const late = await decide({
       workflow_id: approved,
@@ -368,6 +438,71 @@ describe('Approval gates', () => {
     expect(steps.map((e) => e.step)).toEqual([0, 0]);
     expect((await api.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
     await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+  });
+
+  it('needs both the other way round too: resumed first, it still waits for the approval', async () => {
+    const taskId = await submit({ checkpoints: ['pre_step_1'] });
+    const { approval_id: approvalId } = await pendingApproval(taskId);
+    expect((await api.request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+    expect(await api.status(taskId)).toBe('TASK_STATUS_PAUSED');
+    expect((await api.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+    // Resumed, and still at the gate: RUNNING, the same approval pending, no step run.
+    expect(await api.status(taskId)).toBe('TASK_STATUS_RUNNING');
+    const state = await controlState(taskId);
+    expect(state.is_paused).toBe(false);
+    expect(state.pending_approval).toEqual({
+      approval_id: approvalId,
+      checkpoint: 'pre_step_1',
+      requested_at: expect.stringMatching(RFC3339),
+    });
+    const [resumed] = await waitFor('workflow.resumed', async () => {
+      const found = await events(taskId, ['workflow.resumed']);
+      return found.length > 0 && found;
+    });
+    // The pause never took effect (the task waited at the approval gate, before its control
+    // gate): the resume withdraws it, from no checkpoint, as any resume of a pause not yet in
+    // effect does.
+    expect(resumed).toEqual({
+      workflow_id: taskId,
+      type: 'workflow.resumed',
+      message: 'Resuming',
+      timestamp: expect.stringMatching(RFC3339),
+      seq: expect.any(Number),
+      reason: '',
+      requested_by: 'alice',
+      checkpoint: '',
+    });
+    // The workflow has processed the resume (a workflow task completed after its signal) and
+    // still waits: no step scheduled.
+    const { TemporalObserver, scheduledSteps } = await import('./support/temporal');
+    const temporal = await TemporalObserver.connect();
+    try {
+      const history = await waitFor('the workflow to process the resume', async () => {
+        const found = await temporal.history(taskId);
+        const signal = found.findIndex(
+          (e) => e.workflowExecutionSignaledEventAttributes?.signalName === 'resume_v1',
+        );
+        return signal >= 0 &&
+          found.slice(signal).some((e) => e.workflowTaskCompletedEventAttributes)
+          ? found
+          : undefined;
+      });
+      expect(scheduledSteps(history)).toEqual([]);
+    } finally {
+      await temporal.close();
+    }
+    expect((await events(taskId, ['PROGRESS'])).map((e) => e.step)).toEqual([0, 0]);
+    expect((await approvals(taskId)).map((a) => a.state)).toEqual(['pending']);
+
+    expect(
+      (await decide({ workflow_id: taskId, approval_id: approvalId, approved: true })).status,
+    ).toBe(200);
+    await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    expect(
+      (await events(taskId, ['workflow.paused', 'workflow.resumed', 'APPROVAL_DECISION'])).map(
+        (e) => e.type,
+      ),
+    ).toEqual(['workflow.resumed', 'APPROVAL_DECISION']);
   });
 
   it('cancels a task waiting for approval; the approval is then no longer open', async () => {

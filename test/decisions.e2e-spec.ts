@@ -180,6 +180,69 @@ describe('control decisions across two API instances sharing Redis', () => {
     }
   });
 
+  it('50 concurrent decisions on one approval, approve and reject mixed: one 200, 49 × 409, one decision in history', async () => {
+    const submitted = await apis[0].request('POST', '/api/v1/tasks', {
+      json: {
+        query: 'Pay the March invoices',
+        context: { steps: 1, step_duration_ms: 0 },
+        approval: { checkpoints: ['pre_planning'] },
+      },
+    });
+    expect(submitted.status).toBe(200);
+    const taskId = submitted.body.task_id as string;
+    const approvalId = `apr_${taskId}_pre_planning`;
+    await waitFor('the task to wait for its approval', async () => {
+      const res = await apis[1].request('GET', `/api/v1/tasks/${taskId}/control-state`);
+      return res.body.pending_approval?.approval_id === approvalId ? true : undefined;
+    });
+
+    const answers = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        apis[i % 2].request('POST', '/api/v1/approvals/decision', {
+          json: {
+            workflow_id: taskId,
+            approval_id: approvalId,
+            approved: i % 4 < 2,
+            feedback: `decision ${i}`,
+          },
+        }),
+      ),
+    );
+
+    expect(tally(answers)).toEqual({ 200: 1, 409: 49 });
+    for (const answer of answers.filter((a) => a.status === 409)) {
+      expect(answer.body).toEqual({ error: 'approval already decided' });
+    }
+    const won = answers.findIndex((a) => a.status === 200);
+    const approved = won % 4 < 2;
+    await apis[0].waitForStatus(
+      taskId,
+      approved ? 'TASK_STATUS_COMPLETED' : 'TASK_STATUS_CANCELLED',
+    );
+    expect(signalNames(await temporal.history(taskId))).toEqual(['approval_decision_v1']);
+    // Both instances tell the winner's decision.
+    for (const api of apis) {
+      const res = await api.request('GET', `/api/v1/tasks/${taskId}/approvals`);
+      expect(res.body).toEqual({
+        approvals: [
+          {
+            approval_id: approvalId,
+            checkpoint: 'pre_planning',
+            state: approved ? 'approved' : 'rejected',
+            requested_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+            decided_at: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/),
+            decided_by: 'alice',
+            feedback: `decision ${won}`,
+          },
+        ],
+      });
+    }
+    if (!approved) {
+      const control = await apis[1].request('GET', `/api/v1/tasks/${taskId}/control-state`);
+      expect(control.body.cancel_reason).toBe(`approval rejected: decision ${won}`);
+    }
+  });
+
   describe('with no worker running', () => {
     let idle: TestApi[];
 

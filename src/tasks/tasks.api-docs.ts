@@ -97,13 +97,38 @@ const SubmitBody = () =>
           },
         },
       },
+      approval: {
+        summary: 'A task that waits for a person to approve it before its synthesis',
+        value: {
+          query: 'Pay the March invoices',
+          context: { steps: 3 },
+          approval: {
+            checkpoints: ['pre_synthesis'],
+            timeout_seconds: 86400,
+            on_timeout: 'reject',
+          },
+        },
+      },
     },
   });
 
 const WEBHOOK_ERRORS = {
   webhook_private: 'webhook.url must not point to a loopback, private or other non-public address',
   webhook_scheme: 'webhook.url must be an http or https URL',
+  webhook_no_secret:
+    'webhook cannot be used: this service has no WEBHOOK_SECRET to sign deliveries with',
+  approval_checkpoint:
+    'approval.checkpoints may only name pre_planning, pre_step_<1..50>, pre_synthesis or pre_completion',
 };
+
+/** Both submit routes check the body alike. */
+const SubmitErrors = () =>
+  ApiError(400, 'Bad input; the message names the problem', {
+    query_required: 'Query is required',
+    malformed: 'Invalid request body: Unexpected end of JSON input',
+    too_deep: 'Invalid request body: nested more than 64 levels deep',
+    ...WEBHOOK_ERRORS,
+  });
 
 const ETAG_HEADER = {
   ETag: {
@@ -193,12 +218,7 @@ export const ApiSubmitTask = () =>
     SubmitBody(),
     ApiIdempotencyKeyHeader(),
     ApiOkResponse({ type: SubmitTaskResponseDto, headers: SUBMITTED_HEADERS }),
-    ApiError(400, 'Bad input; the message names the problem', {
-      query_required: 'Query is required',
-      malformed: 'Invalid request body: Unexpected end of JSON input',
-      too_deep: 'Invalid request body: nested more than 64 levels deep',
-      ...WEBHOOK_ERRORS,
-    }),
+    SubmitErrors(),
     IdempotencyConflict(),
   );
 
@@ -218,6 +238,7 @@ export const ApiSubmitTaskAndStream = () =>
         Link: { description: '`<stream_url>; rel=stream`', schema: { type: 'string' } },
       },
     }),
+    SubmitErrors(),
     IdempotencyConflict(),
   );
 

@@ -15,16 +15,12 @@ import {
   WebhookActivities,
   toDeliveryProgress,
 } from '../workflows/webhook-contract';
-import { retryDelayMs, webhookMessage } from './webhook-message';
+import { afterDelivered, afterFailedAttempt, beforeAttempt, retryOf } from './delivery-retry';
+import { webhookMessage } from './webhook-message';
 import { WebhookSender } from './webhook-sender';
 
 /** A session returns where it stands after this long, so its progress reaches the memo. */
 const SESSION_MS = 60 * 60_000;
-/**
- * A session waits for a retry itself only this long; a longer backoff ends the session and the
- * delivery workflow waits on a Temporal timer instead (no activity slot held, no hot loop).
- */
-const MAX_SESSION_WAIT_MS = 60_000;
 /** Sessions heartbeat their progress this often (the workflow's heartbeat timeout is 10 s). */
 const HEARTBEAT_MS = 1000;
 
@@ -56,7 +52,12 @@ class FeedWatch {
   async changed(version: number, ms: number, signal: AbortSignal): Promise<void> {
     if (this.version !== version) return;
     const next = new Promise<void>((resolve) => (this.wake = resolve));
-    await Promise.race([next, sleep(ms, undefined, { signal }).catch(() => undefined)]);
+    // Woken by news, the timer goes too: else each wait would leave one pending for up to an
+    // hour, with a listener on the session's stop signal.
+    const woken = new AbortController();
+    const timeout = sleep(ms, undefined, { signal: AbortSignal.any([signal, woken.signal]) });
+    await Promise.race([next, timeout.catch(() => undefined)]);
+    woken.abort();
     this.wake = undefined;
   }
 
@@ -173,28 +174,21 @@ export class WebhookDeliveries {
     stop: AbortSignal,
   ): Promise<boolean> {
     const { retryInitialMs, retryMaxMs, retryWindowMs } = this.config.webhooks;
+    const policy = { initialMs: retryInitialMs, maxMs: retryMaxMs, windowMs: retryWindowMs };
     const message = webhookMessage(input.task_id, event);
     const target = new URL(input.webhook.url).origin;
     for (;;) {
-      const retrying =
-        state.progress.retrying?.seq === event.seq ? state.progress.retrying : undefined;
-      if (retrying) {
-        const wait = Date.parse(retrying.next_at) - Date.now();
-        if (wait > 0) {
-          if (wait > MAX_SESSION_WAIT_MS || Date.now() + wait > endsAt) return false;
-          await sleep(wait, undefined, { signal: stop }).catch(() => undefined);
-          this.checkStopped(stop);
-        }
+      const next = beforeAttempt(state.progress, event.seq, Date.now(), endsAt);
+      if (next.kind === 'end-session') return false;
+      if (next.kind === 'wait') {
+        await sleep(next.ms, undefined, { signal: stop }).catch(() => undefined);
+        this.checkStopped(stop);
       }
       const outcome = await this.sender!.send(input.webhook.url, message.id, message.body, stop);
       this.checkStopped(stop);
-      const { progress } = state;
+      const retrying = retryOf(state.progress, event.seq);
       if (outcome.ok) {
-        state.progress = {
-          seq: event.seq,
-          failures: progress.failures,
-          given_up: progress.given_up,
-        };
+        state.progress = afterDelivered(state.progress, event.seq);
         if (retrying) {
           this.logger.log(
             `Task ${input.task_id}: event ${event.seq} delivered to ${target} after ${retrying.attempts} failed attempts`,
@@ -202,36 +196,19 @@ export class WebhookDeliveries {
         }
         return true;
       }
-      const now = Date.now();
-      const attempts = (retrying?.attempts ?? 0) + 1;
-      const since = retrying ? Date.parse(retrying.since) : now;
-      if (now - since >= retryWindowMs) {
+      const failed = afterFailedAttempt(state.progress, event.seq, Date.now(), policy);
+      state.progress = failed.progress;
+      if (failed.givenUp) {
         this.logger.warn(
-          `Task ${input.task_id}: event ${event.seq} given up after ${attempts} attempts to ${target} (last: ${outcome.reason})`,
+          `Task ${input.task_id}: event ${event.seq} given up after ${failed.attempts} attempts to ${target} (last: ${outcome.reason})`,
         );
-        state.progress = {
-          seq: event.seq,
-          failures: progress.failures + 1,
-          given_up: progress.given_up + 1,
-        };
         return true;
       }
-      const nextAt = now + retryDelayMs(attempts, retryInitialMs, retryMaxMs);
-      if (attempts === 1) {
+      if (failed.attempts === 1) {
         this.logger.warn(
           `Task ${input.task_id}: event ${event.seq} to ${target} failed (${outcome.reason}); retrying`,
         );
       }
-      state.progress = {
-        ...progress,
-        failures: progress.failures + 1,
-        retrying: {
-          seq: event.seq,
-          since: new Date(since).toISOString(),
-          attempts,
-          next_at: new Date(nextAt).toISOString(),
-        },
-      };
     }
   }
 

@@ -1,7 +1,11 @@
+import * as grpc from '@grpc/grpc-js';
+import { Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
 import { toNativeClientOptions } from '@temporalio/worker/lib/connection-options';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TLS_FILES, TLS_SERVER_NAME, makeCertificates } from '../../deploy/tls/certificates';
 import { loadConfig } from '../config/app-config';
 import { temporalConnectionOptions } from './connection-options';
 
@@ -70,5 +74,86 @@ describe('temporalConnectionOptions: what the API and the worker connect with', 
       tls: null,
       apiKey: null,
     });
+  });
+});
+
+/**
+ * On the wire: a gRPC server standing in for Temporal's frontend, with TLS (certificates made
+ * with openssl as `start:cluster` makes them), records the Authorization header of the first call
+ * each connection makes, the API's client and the worker's.
+ */
+describe('the API key on the wire', () => {
+  let dir: string;
+  let server: grpc.Server;
+  let port: number;
+  const seen: { method: string; authorization: grpc.MetadataValue[] }[] = [];
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'api-key-wire-'));
+    makeCertificates(dir, 'connection-options spec CA');
+    server = new grpc.Server();
+    const bytes = (b: Buffer) => b;
+    const unary = (method: string) => ({
+      path: `/temporal.api.workflowservice.v1.WorkflowService/${method}`,
+      requestStream: false,
+      responseStream: false,
+      requestSerialize: bytes,
+      requestDeserialize: bytes,
+      responseSerialize: bytes,
+      responseDeserialize: bytes,
+    });
+    server.addService(
+      { GetSystemInfo: unary('GetSystemInfo') },
+      {
+        // An empty message: the default GetSystemInfoResponse.
+        GetSystemInfo: (
+          call: grpc.ServerUnaryCall<Buffer, Buffer>,
+          callback: grpc.sendUnaryData<Buffer>,
+        ) => {
+          seen.push({
+            method: 'GetSystemInfo',
+            authorization: call.metadata.get('authorization'),
+          });
+          callback(null, Buffer.alloc(0));
+        },
+      },
+    );
+    const credentials = grpc.ServerCredentials.createSsl(null, [
+      {
+        cert_chain: readFileSync(join(dir, TLS_FILES.serverCert)),
+        private_key: readFileSync(join(dir, TLS_FILES.serverKey)),
+      },
+    ]);
+    port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', credentials, (err, bound) =>
+        err ? reject(err) : resolve(bound),
+      ),
+    );
+  });
+  afterAll(() => {
+    server.forceShutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const config = () =>
+    loadConfig({
+      TEMPORAL_ADDRESS: `127.0.0.1:${port}`,
+      TEMPORAL_API_KEY: KEY,
+      TEMPORAL_TLS_CA_PATH: join(dir, TLS_FILES.ca),
+      TEMPORAL_TLS_SERVER_NAME: TLS_SERVER_NAME,
+    });
+
+  it('the API client sends `Authorization: Bearer <key>` over TLS', async () => {
+    seen.length = 0;
+    const connection = await Connection.connect(temporalConnectionOptions(config()));
+    await connection.close();
+    expect(seen).toEqual([{ method: 'GetSystemInfo', authorization: [`Bearer ${KEY}`] }]);
+  });
+
+  it('the worker connection sends `Authorization: Bearer <key>` over TLS', async () => {
+    seen.length = 0;
+    const connection = await NativeConnection.connect(temporalConnectionOptions(config()));
+    await connection.close();
+    expect(seen[0]).toEqual({ method: 'GetSystemInfo', authorization: [`Bearer ${KEY}`] });
   });
 });

@@ -224,3 +224,60 @@ describe('HTTP server configuration', () => {
     },
   );
 });
+
+describe('Temporal API key (TEMPORAL_API_KEY)', () => {
+  const KEY = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ0YXNrLWFwaSJ9.c2lnbmF0dXJl';
+
+  it('turns TLS on with the system CAs when nothing else asks for it', () => {
+    const { temporal } = loadConfig({ TEMPORAL_API_KEY: KEY });
+    expect(temporal.apiKey).toBe(KEY);
+    expect(temporal.tls).toEqual({
+      caPath: undefined,
+      certPath: undefined,
+      keyPath: undefined,
+      serverName: undefined,
+    });
+  });
+
+  it('keeps a CA and server name given with it', () => {
+    const { temporal } = loadConfig({
+      TEMPORAL_API_KEY: KEY,
+      TEMPORAL_TLS_CA_PATH: '/etc/temporal/ca.pem',
+      TEMPORAL_TLS_SERVER_NAME: 'temporal.internal',
+    });
+    expect(temporal.tls).toEqual({
+      caPath: '/etc/temporal/ca.pem',
+      certPath: undefined,
+      keyPath: undefined,
+      serverName: 'temporal.internal',
+    });
+  });
+
+  it('is unset when empty: no key, no TLS', () => {
+    const { temporal } = loadConfig({ TEMPORAL_API_KEY: '' });
+    expect([temporal.apiKey, temporal.tls]).toEqual([undefined, undefined]);
+  });
+
+  it('refuses TEMPORAL_TLS=false with a key, naming both', () => {
+    expect(() => loadConfig({ TEMPORAL_API_KEY: KEY, TEMPORAL_TLS: 'false' })).toThrow(
+      'Invalid configuration: TEMPORAL_API_KEY is sent only over TLS: unset TEMPORAL_TLS=false',
+    );
+  });
+
+  it.each([
+    ['a trailing line break', `${KEY}\n`],
+    ['a space', `Bearer ${KEY}`],
+    ['a non-ASCII character', `${KEY}é`],
+  ])('refuses a key with %s, naming the variable but never the key', (_, key) => {
+    let message = '';
+    try {
+      loadConfig({ TEMPORAL_API_KEY: key });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toBe(
+      'Invalid configuration: TEMPORAL_API_KEY: TEMPORAL_API_KEY must be one token of printable ' +
+        'ASCII characters (no spaces or line breaks)',
+    );
+  });
+});

@@ -174,6 +174,13 @@ class EnvironmentVariables {
   @Expose()
   @IsOptional()
   @IsString()
+  // Sent as `Authorization: Bearer <key>`: a space or line break (a key pasted with its newline)
+  // would make every call fail at the gRPC layer instead of here, named. The message never
+  // repeats the key.
+  @Matches(/^[\x21-\x7e]+$/, {
+    message:
+      'TEMPORAL_API_KEY must be one token of printable ASCII characters (no spaces or line breaks)',
+  })
   TEMPORAL_API_KEY?: string;
 
   @Expose()
@@ -482,6 +489,12 @@ function tlsOptions(vars: EnvironmentVariables): AppConfig['temporal']['tls'] {
   if (Boolean(certPath) !== Boolean(keyPath)) {
     throw new ConfigError(
       'Invalid configuration: TEMPORAL_TLS_CERT_PATH and TEMPORAL_TLS_KEY_PATH go together (mTLS)',
+    );
+  }
+  if (vars.TEMPORAL_API_KEY && vars.TEMPORAL_TLS === 'false') {
+    // The SDK would turn TLS on for the key anyway; a key in clear text is a leaked key.
+    throw new ConfigError(
+      'Invalid configuration: TEMPORAL_API_KEY is sent only over TLS: unset TEMPORAL_TLS=false',
     );
   }
   const wanted =

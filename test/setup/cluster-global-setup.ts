@@ -3,16 +3,11 @@
  * mutual TLS to Temporal (certificates made here with openssl) and the test keys. The contract
  * specs then talk to its load balancer and its Temporal (test/support/e2e-env.ts).
  */
-import { ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { API_PORT_COUNT, TEMPORAL_PORT_COUNT } from '../../deploy/ports';
 import { makeCertificates } from '../../deploy/tls/certificates';
+import { clusterDataDir, clusterReady, launchCluster } from '../support/cluster';
 import { E2E_TASK_QUEUE } from '../support/e2e-env';
-import { writeKeysFile } from '../support/keys';
-import { freePortRange } from '../support/ports';
-import { ROOT } from '../support/processes';
 
 export interface ClusterGlobals {
   __cluster?: { launcher: ChildProcess; dataDir: string; output: string };
@@ -22,43 +17,15 @@ export interface ClusterGlobals {
 const READY_TIMEOUT_MS = 180_000;
 
 export default async function clusterGlobalSetup(): Promise<void> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'task-api-cluster-'));
-  // PostgreSQL runs as its own user, which must reach its data directory.
-  chmodSync(dataDir, 0o755);
+  const dataDir = clusterDataDir();
   makeCertificates(join(dataDir, 'tls'), 'task-control-api test CA');
-  const port = await freePortRange(API_PORT_COUNT);
-  const temporalPort = await freePortRange(TEMPORAL_PORT_COUNT);
-  const output = join(dataDir, 'launcher.log');
-  const log = openSync(output, 'a');
-  const launcher = spawn(process.execPath, ['--import', 'tsx', 'deploy/cluster.ts'], {
-    cwd: ROOT,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      PORT: String(port),
-      TEMPORAL_PORT: String(temporalPort),
-      DATA_DIR: dataDir,
-      TEMPORAL_TLS: 'true',
-      NODE_ENV: 'test',
-      API_KEYS_FILE: writeKeysFile(),
-      TEMPORAL_TASK_QUEUE: E2E_TASK_QUEUE,
-      RATE_LIMIT_PER_MINUTE: '0',
-    },
-    stdio: ['ignore', log, log],
+  const cluster = await launchCluster({
+    dataDir,
+    env: { TEMPORAL_TLS: 'true', TEMPORAL_TASK_QUEUE: E2E_TASK_QUEUE },
   });
-  closeSync(log);
+  const { launcher, output, port, temporalPort } = cluster;
   (globalThis as ClusterGlobals).__cluster = { launcher, dataDir, output };
-
-  const deadline = Date.now() + READY_TIMEOUT_MS;
-  for (;;) {
-    const text = readFileSync(output, 'utf8');
-    if (text.includes('] Ready in')) break;
-    if (launcher.exitCode !== null || Date.now() > deadline) {
-      launcher.kill('SIGTERM');
-      throw new Error(`The test cluster did not start (${output}):\n${text}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  await clusterReady(cluster, READY_TIMEOUT_MS);
   process.env.E2E_TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   process.env.E2E_TEMPORAL_TLS_DIR = join(dataDir, 'tls');
   process.env.E2E_API_URL = `http://127.0.0.1:${port}`;

@@ -11,7 +11,8 @@ export const freePort = (): Promise<number> =>
     });
   });
 
-const isFree = (port: number): Promise<boolean> =>
+/** Whether nothing listens on loopback `port` right now. */
+export const isFree = (port: number): Promise<boolean> =>
   new Promise((resolve) => {
     const server = createServer();
     server.once('error', () => resolve(false));

@@ -4,35 +4,12 @@
  * fold emitted up to and including it. The workflow is played by its rules (PlayedWorkflow);
  * the real one is checked the same way in the time-skipping spec and the e2e.
  */
-import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
 import { PlayedWorkflow, cancel, decision, pause, resume } from '../testing/played-workflow';
-import { MEMO_TASK_EVENTS } from '../workflows/contract';
-import type { HistoryEvent } from '../temporal/task-workflow.gateway';
-import { TaskHistoryFold } from './task-history';
-
-/** Each record's written count beside the fold's count of task events up to it. */
-function countsAtRecords(
-  events: readonly HistoryEvent[],
-): { eventId: number; written: unknown; folded: number }[] {
-  const fold = new TaskHistoryFold('task', 'run-1');
-  let folded = 0;
-  return events.flatMap((event) => {
-    if (fold.apply(event)) folded++;
-    const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
-    if (!fields) return [];
-    const written = mapFromPayloads(defaultPayloadConverter, fields)?.[MEMO_TASK_EVENTS];
-    return [{ eventId: Number(event.eventId), written, folded }];
-  });
-}
+import { countsAtRecords, expectCountsOfTheFold } from '../testing/task-event-counts';
 
 /** Every record's count is the fold's; returns how many records there were. */
-function expectExactCounts(workflow: PlayedWorkflow): number {
-  const counts = countsAtRecords(workflow.history.events);
-  expect(counts.map(({ eventId, written }) => ({ eventId, written }))).toEqual(
-    counts.map(({ eventId, folded }) => ({ eventId, written: folded })),
-  );
-  return counts.length;
-}
+const expectExactCounts = (workflow: PlayedWorkflow): number =>
+  expectCountsOfTheFold(workflow.history.events);
 
 describe('TaskEventCount, as the task workflow keeps it, against the fold', () => {
   it('counts a pause taking effect and its resume, each in a workflow task of its own', () => {

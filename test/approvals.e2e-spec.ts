@@ -8,18 +8,23 @@ import { TestApi } from './support/api';
 import { KEYS } from './support/keys';
 import { runWithShannonSdk } from './support/shannon-sdk';
 import { waitFor } from './support/wait';
+import { expectEventsAtEveryOffset } from './support/event-offsets';
+import { TemporalObserver } from './support/temporal';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
 describe('Approval gates', () => {
   let api: TestApi;
+  let temporal: TemporalObserver;
 
   beforeAll(async () => {
     api = await TestApi.start();
+    temporal = await TemporalObserver.connect();
   });
 
   afterAll(async () => {
     await api?.close();
+    await temporal?.close();
   });
 
   const submit = async (approval: unknown, context = { steps: 2, step_duration_ms: 50 }) => {
@@ -149,6 +154,7 @@ describe('Approval gates', () => {
         body: { error: 'approval already decided' },
       });
     }
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('ends CANCELLED with the feedback when rejected, and refuses a second decision at once', async () => {
@@ -229,6 +235,7 @@ describe('Approval gates', () => {
         approval_id: approvalId,
       },
     ]);
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('answers 404 for another tenant, an unknown task or approval, and 400 for missing fields', async () => {
@@ -394,6 +401,7 @@ describe('Approval gates', () => {
           approval_id: `apr_${taskId}_pre_planning`,
         },
       ]);
+      await expectEventsAtEveryOffset(api, temporal, taskId);
     }
     expect(await controlState(rejected)).toEqual({
       is_paused: false,
@@ -438,6 +446,7 @@ describe('Approval gates', () => {
     expect(steps.map((e) => e.step)).toEqual([0, 0]);
     expect((await api.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
     await api.waitForStatus(taskId, 'TASK_STATUS_COMPLETED');
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('needs both the other way round too: resumed first, it still waits for the approval', async () => {

@@ -6,6 +6,7 @@ import { temporalAddress } from './support/e2e-env';
 import { startWorkerProcess } from './support/processes';
 import { KEYS } from './support/keys';
 import { TemporalObserver, progressRecords, scheduledSteps, signalNames } from './support/temporal';
+import { expectEventsAtEveryOffset } from './support/event-offsets';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 
@@ -50,6 +51,7 @@ describe('pause, resume and cancel', () => {
     expect(steps.filter((s) => s.eventId > waitStarted && s.eventId < resumedAt)).toEqual([]);
     expect(steps[1].eventId).toBeGreaterThan(resumedAt);
     expect(signalNames(events)).toEqual(['pause_v1', 'resume_v1']);
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('reports who paused, when and why in the control state, and clears it on resume', async () => {
@@ -146,6 +148,7 @@ describe('pause, resume and cancel', () => {
       pause_deadline: '',
       on_timeout: '',
     });
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('answers 409 with the terminal state to cancel of a closed task', async () => {
@@ -209,6 +212,8 @@ describe('control with no worker running', () => {
     const events = await temporal.history(taskId);
     expect(signalNames(events)).toEqual(['pause_v1', 'resume_v1']);
     expect(scheduledSteps(events).map((s) => s.step)).toEqual([1, 2]);
+    // Both signals came in the first workflow task: each record follows both in history.
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('applies pause, resume, pause sent before any worker in the order they were sent', async () => {
@@ -228,6 +233,7 @@ describe('control with no worker running', () => {
     } finally {
       await worker.stop();
     }
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('shows a pause at once as PAUSED, and accepts cancel again while the task is closing', async () => {
@@ -253,6 +259,7 @@ describe('control with no worker running', () => {
     const events = await temporal.history(taskId);
     expect(signalNames(events)).toEqual(['pause_v1', 'cancel_v1']);
     expect(scheduledSteps(events)).toEqual([]);
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it("reads on one instance show another instance's pause and resume at once", async () => {

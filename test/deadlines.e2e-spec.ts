@@ -10,6 +10,7 @@ import { MEMO_TENANT_ID, TASK_WORKFLOW_TYPE } from '../src/workflows/contract';
 import { E2E_TASK_QUEUE, temporalAddress } from './support/e2e-env';
 import { NodeProcess, startWorkerProcess } from './support/processes';
 import { TemporalObserver, scheduledSteps, signalNames } from './support/temporal';
+import { expectEventsAtEveryOffset } from './support/event-offsets';
 import { waitFor } from './support/wait';
 
 const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -118,6 +119,7 @@ describe('pause with a deadline', () => {
     expect(scheduledSteps(history).map((s) => s.step)).toEqual([1, 2]);
     expect(timerEvents(history)).toEqual(['started', 'fired']);
     expect(signalNames(history)).toEqual(['pause_v1']);
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('on_timeout cancel: the task ends CANCELLED by system without running another step', async () => {
@@ -149,6 +151,7 @@ describe('pause with a deadline', () => {
     const history = await temporal.history(taskId);
     expect(scheduledSteps(history).map((s) => s.step)).toEqual([1]);
     expect(history.at(-1)?.workflowExecutionCanceledEventAttributes).toBeDefined();
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('on_timeout fail: the task ends FAILED with error "pause timed out"', async () => {
@@ -181,6 +184,7 @@ describe('pause with a deadline', () => {
       { type: 'WORKFLOW_FAILED', message: 'Task failed', error: 'pause timed out' },
     ]);
     expect(scheduledSteps(await temporal.history(taskId)).map((s) => s.step)).toEqual([1]);
+    await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 
   it('on_timeout fail while the pause still waits for a long step: the step is stopped, the task fails at the deadline', async () => {

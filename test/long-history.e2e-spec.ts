@@ -1,7 +1,10 @@
 /**
  * A task whose workflow history holds thousands of events, as an agent task has after hours of
- * work, answers exactly like a fresh one: status, control-state, pause, resume, event replay.
+ * work, answers exactly like a fresh one: status, control-state, pause, resume, event replay,
+ * and its event history from any offset.
  */
+import { readTaskHistory } from '../src/tasks/task-history';
+import { expectCountsOfTheFold } from '../src/testing/task-event-counts';
 import { TestApi } from './support/api';
 import { withApiAndTemporal } from './support/suite';
 import { SseStream } from './support/sse';
@@ -112,6 +115,37 @@ describe('a task with a long history', () => {
       stream.close();
     }
     expect(all.body.events[0]).toMatchObject({ type: 'WORKFLOW_STARTED', seq: 1 });
+
+    // Every record counted the task events up to it as the fold of the whole history does
+    // (signals sent together reach the workflow together), and a page of events from any
+    // offset, read from the nearer end of the history, is that slice of the whole list.
+    const history = await temporal.history(taskId);
+    expect(expectCountsOfTheFold(history)).toBeGreaterThan(500);
+    const { runId } = await handle.describe();
+    const every = readTaskHistory(taskId, runId, history)!.events;
+    expect(all.body.events).toEqual(every.slice(0, 200));
+    const length = every.length;
+    const middle = Math.floor(length / 2);
+    for (const offset of [0, 1, middle - 30, middle, middle + 30, length - 50, length - 1]) {
+      const page = await api.request(
+        'GET',
+        `/api/v1/tasks/${taskId}/events?offset=${offset}&limit=50`,
+      );
+      const events = every.slice(offset, offset + 50);
+      expect(events.length).toBeGreaterThan(0);
+      expect([offset, page.status, page.body]).toEqual([
+        offset,
+        200,
+        { events, count: events.length },
+      ]);
+    }
+    for (const past of [length, length + 1, length + 10_000]) {
+      const page = await api.request(
+        'GET',
+        `/api/v1/tasks/${taskId}/events?offset=${past}&limit=50`,
+      );
+      expect([past, page.status, page.body]).toEqual([past, 200, { events: [], count: 0 }]);
+    }
   });
 });
 

@@ -16,6 +16,7 @@ import {
   MEMO_REQUEST_HASH,
   MEMO_SESSION_ID,
   MEMO_SUBMITTED,
+  MEMO_TASK_EVENTS,
   MEMO_TENANT_ID,
   MEMO_UPDATED_AT,
   MEMO_USER_ID,
@@ -36,11 +37,14 @@ import {
   toControlRequest,
   toModelUsageRecord,
   toStepResult,
+  toTaskEventCount,
   unpaused,
 } from '../workflows/contract';
+import { readRecord } from '../workflows/recorded-change';
 import {
   APPROVAL_SIGNAL,
   APPROVAL_TIMED_OUT,
+  ApprovalRecord,
   ApprovalsRecord,
   applyApprovalDecision,
   initialApprovals,
@@ -82,6 +86,11 @@ export interface TaskSnapshot {
   webhook?: WebhookSpec;
   /** Tasks with approval gates: their approvals so far (none before the first request). */
   approvals?: ApprovalsRecord;
+  /**
+   * How many task events the task had as of the workflow's last record, when the workflow
+   * counts them (MEMO_TASK_EVENTS; tasks started by older code have none).
+   */
+  taskEvents?: number;
   result: string;
   error: string;
 }
@@ -142,6 +151,7 @@ export function snapshotFromMemo(
     approvals:
       toApprovalsRecord(memo[MEMO_APPROVALS]) ??
       (memo[MEMO_APPROVAL] !== undefined ? initialApprovals() : undefined),
+    taskEvents: toTaskEventCount(memo[MEMO_TASK_EVENTS]),
     result: '',
     error: '',
   };
@@ -154,11 +164,14 @@ function controlFromMemo(value: unknown): ControlRecord {
 
 /**
  * The whole state a memo upsert recorded, when it recorded all of it (tasks started before the
- * workflow wrote every key with each change recorded only the key that changed).
+ * workflow wrote every key with each change recorded only the key that changed), with the
+ * number of task events up to it when the workflow counted them.
  */
 export function recordedState(
   event: HistoryEvent,
-): Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model' | 'approvals'> | undefined {
+):
+  | Pick<TaskSnapshot, 'control' | 'progress' | 'updatedAt' | 'model' | 'approvals' | 'taskEvents'>
+  | undefined {
   const fields = event.workflowPropertiesModifiedEventAttributes?.upsertedMemo?.fields;
   if (!fields) return undefined;
   const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
@@ -169,8 +182,9 @@ export function recordedState(
   const model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]);
   // Likewise approvals, for tasks with gates.
   const approvals = toApprovalsRecord(memo[MEMO_APPROVALS]);
+  const taskEvents = toTaskEventCount(memo[MEMO_TASK_EVENTS]);
   return control && progress && updatedAt
-    ? { control, progress, updatedAt, model, approvals }
+    ? { control, progress, updatedAt, model, approvals, taskEvents }
     : undefined;
 }
 
@@ -409,8 +423,8 @@ export class TaskHistoryFold {
   /**
    * The workflow recorded its state. Control is taken from the record: the workflow applied
    * the same signals in the same order, so the two agree, and the record also carries changes
-   * the workflow made by itself. One memo change is one step of progress: a checkpoint passed,
-   * a step done, a pause begun.
+   * the workflow made by itself. What the record stands for is the contract's rule
+   * (readRecord), the one the workflow's own count of its task events applies too.
    */
   private memoChanged(
     event: HistoryEvent,
@@ -419,68 +433,80 @@ export class TaskHistoryFold {
   ): TaskEvent | undefined {
     const task = this.current!;
     const memo = mapFromPayloads(defaultPayloadConverter, fields) ?? {};
-    const recorded = toControlRecord(memo[MEMO_CONTROL]);
-    task.control = recorded ?? task.control;
+    task.control = toControlRecord(memo[MEMO_CONTROL]) ?? task.control;
     task.model = toModelUsageRecord(memo[MEMO_MODEL_USAGE]) ?? task.model;
     task.updatedAt = asDate(memo[MEMO_UPDATED_AT]) ?? (memo[MEMO_PROGRESS] ? at : task.updatedAt);
-    if (recorded && recorded.version > this.knownVersion) {
-      this.knownVersion = recorded.version;
-      if (recorded.timed_out) return this.pauseTimedOut(event, at, recorded);
+    task.taskEvents = toTaskEventCount(memo[MEMO_TASK_EVENTS]) ?? task.taskEvents;
+    const reading = readRecord(
+      { controlVersion: this.knownVersion, approvals: task.approvals, progress: task.progress },
+      memo,
+    );
+    this.knownVersion = reading.known.controlVersion;
+    if (reading.known.approvals !== task.approvals) task.approvals = reading.known.approvals;
+    if (reading.known.progress !== task.progress) task.progress = reading.known.progress;
+    if (reading.timedOut) this.pauseTimedOutAction(reading.timedOut);
+    const recorded = reading.event;
+    if (!recorded) return undefined;
+    switch (recorded.kind) {
+      case 'deadline':
+        return this.pauseTimedOut(event, at, recorded.policy);
+      case 'approval_requested':
+        return this.emit(
+          event,
+          at,
+          'APPROVAL_REQUESTED',
+          `Approval requested at ${recorded.pending.checkpoint}`,
+          { approval_id: recorded.pending.approval_id, checkpoint: recorded.pending.checkpoint },
+        );
+      case 'approval_expired':
+        return this.approvalExpired(event, at, recorded.approval);
+      case 'paused':
+        return this.emit(event, at, 'workflow.paused', 'Paused', {
+          checkpoint: recorded.progress.checkpoint,
+        });
+      case 'step_done': {
+        const { progress } = recorded;
+        const message = `Step ${progress.steps_done} of ${progress.steps_total} completed`;
+        return this.emit(event, at, 'PROGRESS', message, {
+          checkpoint: progress.checkpoint,
+          step: progress.steps_done,
+        });
+      }
+      case 'checkpoint': {
+        const { progress } = recorded;
+        return this.emit(event, at, 'PROGRESS', `Checkpoint ${progress.checkpoint}`, {
+          checkpoint: progress.checkpoint,
+          step: progress.steps_done,
+        });
+      }
     }
-    const approvals = toApprovalsRecord(memo[MEMO_APPROVALS]);
-    if (approvals && approvals.version > (task.approvals?.version ?? 0)) {
-      // A change the workflow made by itself (decisions are folded from their signals first).
-      const previous = task.approvals ?? initialApprovals();
-      task.approvals = approvals;
-      const changed = this.approvalsChanged(event, at, previous, approvals);
-      if (changed) return changed;
-    }
-    const progress = memo[MEMO_PROGRESS] as TaskProgress | undefined;
-    if (!progress) return undefined;
-    const previous = task.progress;
-    task.progress = progress;
-    const where = { checkpoint: progress.checkpoint, step: progress.steps_done };
-    if (progress.cancelled) return undefined; // reported by workflow.cancelled when it closes
-    if (progress.waiting && !previous?.waiting) {
-      return this.emit(event, at, 'workflow.paused', 'Paused', { checkpoint: progress.checkpoint });
-    }
-    if (progress.steps_done !== (previous?.steps_done ?? 0)) {
-      const message = `Step ${progress.steps_done} of ${progress.steps_total} completed`;
-      return this.emit(event, at, 'PROGRESS', message, where);
-    }
-    if (progress.checkpoint !== previous?.checkpoint) {
-      return this.emit(event, at, 'PROGRESS', `Checkpoint ${progress.checkpoint}`, where);
-    }
-    return undefined;
+  }
+
+  /** The audit entry of a pause deadline the workflow applied, whatever its policy. */
+  private pauseTimedOutAction(recorded: ControlRecord): void {
+    this.action(
+      'pause_timeout',
+      SYSTEM_ACTOR,
+      PAUSE_TIMED_OUT,
+      this.current!.updatedAt,
+      {},
+      { on_timeout: recorded.timed_out },
+    );
   }
 
   /**
    * The workflow applied a pause's deadline (a change no signal made): the resume or cancel it
    * stands for, by `system`; a deadline that fails the task is told by WORKFLOW_FAILED.
    */
-  private pauseTimedOut(
-    event: HistoryEvent,
-    at: Date,
-    recorded: ControlRecord,
-  ): TaskEvent | undefined {
-    const task = this.current!;
-    const policy = recorded.timed_out!;
-    this.action(
-      'pause_timeout',
-      SYSTEM_ACTOR,
-      PAUSE_TIMED_OUT,
-      task.updatedAt,
-      {},
-      {
-        on_timeout: policy,
-      },
-    );
+  private pauseTimedOut(event: HistoryEvent, at: Date, policy: 'resume' | 'cancel'): TaskEvent {
+    // Its record stands for nothing else: the progress is the one before it.
+    const progress = this.current!.progress;
     const who = { reason: PAUSE_TIMED_OUT, requested_by: SYSTEM_ACTOR };
     switch (policy) {
       case 'resume':
         return this.emit(event, at, 'workflow.resumed', withReason('Resuming', PAUSE_TIMED_OUT), {
           ...who,
-          checkpoint: task.progress?.waiting ? task.progress.checkpoint : '',
+          checkpoint: progress?.waiting ? progress.checkpoint : '',
         });
       case 'cancel':
         return this.emit(
@@ -490,8 +516,6 @@ export class TaskHistoryFold {
           withReason('Cancelling', PAUSE_TIMED_OUT),
           who,
         );
-      case 'fail':
-        return undefined;
     }
   }
 
@@ -550,60 +574,36 @@ export class TaskHistoryFold {
     );
   }
 
-  /** What the workflow did by itself: asked for a decision, or let a request expire. */
-  private approvalsChanged(
-    event: HistoryEvent,
-    at: Date,
-    before: ApprovalsRecord,
-    after: ApprovalsRecord,
-  ): TaskEvent | undefined {
-    const pending = after.pending;
-    if (pending && pending.approval_id !== before.pending?.approval_id) {
-      return this.emit(
-        event,
-        at,
-        'APPROVAL_REQUESTED',
-        `Approval requested at ${pending.checkpoint}`,
-        {
-          approval_id: pending.approval_id,
-          checkpoint: pending.checkpoint,
-        },
-      );
-    }
-    const expired = before.pending
-      ? after.approvals.find(
-          (a) => a.approval_id === before.pending!.approval_id && a.state === 'expired',
-        )
-      : undefined;
-    if (expired) {
-      // Approved when the task went on; otherwise the record also shows it cancelled.
-      const approved = !this.current!.control.is_cancelled;
-      this.action(
-        approved ? 'approve' : 'reject',
-        SYSTEM_ACTOR,
-        APPROVAL_TIMED_OUT,
-        at,
-        {},
-        {
-          approval_id: expired.approval_id,
-        },
-      );
-      return this.emit(
-        event,
-        at,
-        'APPROVAL_DECISION',
-        approved ? 'Approval timed out: approved' : 'Approval timed out: rejected',
-        {
-          approval_id: expired.approval_id,
-          checkpoint: expired.checkpoint,
-          approved,
-          decided_by: expired.decided_by,
-          feedback: '',
-          expired: true,
-        },
-      );
-    }
-    return undefined;
+  /**
+   * A request the workflow let expire: approved when the task went on; otherwise the record
+   * also shows it cancelled.
+   */
+  private approvalExpired(event: HistoryEvent, at: Date, expired: ApprovalRecord): TaskEvent {
+    const approved = !this.current!.control.is_cancelled;
+    this.action(
+      approved ? 'approve' : 'reject',
+      SYSTEM_ACTOR,
+      APPROVAL_TIMED_OUT,
+      at,
+      {},
+      {
+        approval_id: expired.approval_id,
+      },
+    );
+    return this.emit(
+      event,
+      at,
+      'APPROVAL_DECISION',
+      approved ? 'Approval timed out: approved' : 'Approval timed out: rejected',
+      {
+        approval_id: expired.approval_id,
+        checkpoint: expired.checkpoint,
+        approved,
+        decided_by: expired.decided_by,
+        feedback: '',
+        expired: true,
+      },
+    );
   }
 
   private emit(

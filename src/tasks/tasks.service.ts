@@ -32,6 +32,7 @@ import {
   TaskStateConflictError,
 } from './errors';
 import { TaskHistoryFold, TaskSnapshot } from './task-history';
+import { eventsFromTheEnd, nearerTheEnd } from './task-event-page';
 import type { TaskAction } from './task-action';
 import { TASK_EVENT_TYPES, type TaskEvent } from './task-event';
 import { EntityTagCondition, ifMatchHolds, taskEtag } from './task-etag';
@@ -353,8 +354,11 @@ export class TasksService {
   }
 
   /**
-   * The task's events, oldest first, from `offset` on, at most `limit`: the history is read
-   * from its start only as far as those events reach.
+   * The task's events, oldest first, from `offset` on, at most `limit`. The history is read
+   * from its nearer end (Temporal reads a history only forward from its first event or
+   * backwards from its last): from the start only as far as those events reach, or from the
+   * end back to the last record before them, when the workflow counts its task events in its
+   * records (see eventsFromTheEnd) and they are nearer the end.
    */
   async events(
     principal: Principal,
@@ -362,7 +366,11 @@ export class TasksService {
     offset: number,
     limit: number,
   ): Promise<TaskEvent[]> {
-    const { runId } = await this.reader.current(principal, taskId);
+    const task = await this.reader.current(principal, taskId);
+    if (nearerTheEnd(task.taskEvents, offset, limit)) {
+      return eventsFromTheEnd(this.workflows, task, offset, limit);
+    }
+    const { runId } = task;
     const fold = new TaskHistoryFold(taskId, runId);
     const events: TaskEvent[] = [];
     for await (const page of this.workflows.pages(taskId, runId)) {

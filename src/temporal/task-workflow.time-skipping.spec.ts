@@ -10,6 +10,7 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime, Worker } from '@temporalio/worker';
 import { effectiveControl, readTaskHistory, statusOf } from '../tasks/task-history';
 import type { TaskEvent } from '../tasks/task-event';
+import { expectCountsOfTheFold } from '../testing/task-event-counts';
 import { temporalTestServerLauncher } from '../testing/temporal-test-server';
 import { waitFor } from '../testing/wait';
 import type { ControlActivities, TaskActivities } from '../workflows/activity-contract';
@@ -231,9 +232,14 @@ describe('taskWorkflow in skipped time (Temporal time-skipping test server)', ()
     };
   };
 
-  /** The task as the API reads it: its history folded (status, control state, events). */
+  /**
+   * The task as the API reads it: its history folded (status, control state, events). Every
+   * record the workflow made so far counts the task events up to it as the fold does (what
+   * GET /events?offset= relies on), whatever path the test took.
+   */
   async function apiView(handle: WorkflowHandle) {
     const { events: history } = await handle.fetchHistory();
+    expect(expectCountsOfTheFold(history ?? [])).toBeGreaterThan(0);
     const read = readTaskHistory(handle.workflowId, (await handle.describe()).runId, history ?? []);
     if (!read) throw new Error(`${handle.workflowId} is not a task`);
     const { task, events } = read;

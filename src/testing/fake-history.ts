@@ -1,6 +1,7 @@
 /**
  * Hand-built workflow histories and a stub of the Temporal boundary for unit specs: events as
- * the client decodes them, and describe / read-backwards answering from them as Temporal would.
+ * the client decodes them, and describe / read-backwards / forward pages answering from them as
+ * Temporal would.
  */
 import { defaultPayloadConverter, mapFromPayloads } from '@temporalio/common';
 import { historyFromJSON } from '@temporalio/common/lib/proto-utils';
@@ -199,6 +200,15 @@ export function fakeGateway(history: FakeHistory) {
         if (enough(read)) break;
       }
       return Promise.resolve(read);
+    },
+    // Forward from the first event, in pages of 256 as the gateway reads them.
+    pages: async function* (_workflowId: string, runId: string) {
+      calls.push(`pages ${runId}`);
+      for (let start = 0; start < history.events.length; start += 256) {
+        const page = history.events.slice(start, start + 256);
+        eventsRead += page.length;
+        yield await Promise.resolve(page);
+      }
     },
     signal: (_workflowId: string, name: string) => {
       calls.push(`signal ${name}`);

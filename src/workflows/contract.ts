@@ -157,6 +157,17 @@ export const MEMO_CONTROL = 'control';
 export const MEMO_PROGRESS = 'progress';
 /** RFC 3339: when the workflow last recorded a change (the request time for a signal). */
 export const MEMO_UPDATED_AT = 'updated_at';
+/**
+ * How many task events the task has up to this record: the events a fold of the history from
+ * its first event emits up to and including the upsert that wrote it (see task-event-count.ts).
+ * Written with every record by workflows since it was added; a reader can number the events
+ * after any such record without reading what came before it.
+ */
+export const MEMO_TASK_EVENTS = 'task_events';
+
+/** A task-event count read back from a memo; undefined when absent or not a count. */
+export const toTaskEventCount = (value: unknown): number | undefined =>
+  typeof value === 'number' && Number.isInteger(value) && value >= 0 ? value : undefined;
 
 /**
  * Search attributes, for listing. The API registers them when missing. `TaskStatus` is kept by

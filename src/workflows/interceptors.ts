@@ -1,8 +1,10 @@
 /**
  * Workflow interceptors: the trace context the workflow was started with (a `traceparent`
  * header) goes on to every activity it schedules, so the workflow and its activities share the
- * trace of the request that submitted the task; and every activation that changed something
- * sends a change notice for event streams (see TaskNoticeSinks).
+ * trace of the request that submitted the task; every activation that changed something
+ * sends a change notice for event streams (see TaskNoticeSinks); and the task workflow's
+ * records get their counts of task events once its activation's signals are all handled (see
+ * TaskEventCount).
  */
 import {
   proxySinks,
@@ -17,6 +19,7 @@ import {
 } from '@temporalio/workflow';
 import type { Payload } from '@temporalio/common';
 import { TRACEPARENT_HEADER, type TaskNoticeSinks } from './contract';
+import { concludeTaskEventCount } from './task-event-count';
 
 const { taskNotices } = proxySinks<TaskNoticeSinks>();
 
@@ -42,6 +45,8 @@ export const interceptors = (): WorkflowInterceptors => {
       input: ConcludeActivationInput,
       next: Next<WorkflowInternalsInterceptor, 'concludeActivation'>,
     ) {
+      // The task workflow's records get their final counts of task events.
+      concludeTaskEventCount(input.commands);
       if (input.commands.length > 0) taskNotices.changed();
       return next(input);
     },

@@ -26,6 +26,7 @@ import {
   MEMO_CONTROL,
   MEMO_MODEL_USAGE,
   MEMO_PROGRESS,
+  MEMO_TASK_EVENTS,
   MEMO_UPDATED_AT,
   ModelReport,
   ModelUsageRecord,
@@ -51,6 +52,7 @@ import {
   webhookWorkflowId,
 } from './webhook-contract';
 import { ControlGate } from './control-gate';
+import { countTaskEvents } from './task-event-count';
 
 const { planTask, runStep, synthesizeResult } = proxyActivities<TaskActivities>({
   // An executor bounds each call itself (EXECUTOR_HTTP_TIMEOUT_MS is at most an hour); this only
@@ -116,16 +118,24 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
     upsertSearchAttributes([{ key: TASK_STATUS_ATTRIBUTE, value: paused ? 'PAUSED' : 'RUNNING' }]);
   recordListedStatus(false);
 
+  // The task's events so far, as a fold of the history counts them (see TaskEventCount).
+  const taskEvents = countTaskEvents(() => ({
+    control: gate.control,
+    approvals: approvalGate.approvals,
+  }));
   // The memo is readable through describe() and history without a worker; the query needs one.
-  // Each change writes the whole state, so a reader can start from any upsert in the history.
-  const record = (at: Date): void =>
-    upsertMemo({
+  // Each change writes the whole state, so a reader can start from any upsert in the history,
+  // and the number of task events up to it, so a reader can number the events after it.
+  const record = (at: Date): void => {
+    const state = {
       [MEMO_CONTROL]: gate.control,
       [MEMO_PROGRESS]: progress,
       [MEMO_UPDATED_AT]: at.toISOString(),
       ...(modelUsage && { [MEMO_MODEL_USAGE]: modelUsage }),
       ...(approvalGate.active && { [MEMO_APPROVALS]: approvalGate.approvals }),
-    });
+    };
+    upsertMemo({ ...state, [MEMO_TASK_EVENTS]: taskEvents.record(state) });
+  };
   const recordProgress = (change: Partial<TaskProgress>): void => {
     progress = { ...progress, ...change };
     record(new Date());
@@ -156,27 +166,29 @@ export async function taskWorkflow(task: TaskInput): Promise<string> {
   // pause, resume, pause sent before the first workflow task would arrive as pause, pause,
   // resume: the API's fold of the history and the workflow would disagree. Approval decisions
   // come the same way, ordered with them.
-  setDefaultSignalHandler((name: string, ...args: unknown[]): void => {
-    if (isControlSignalName(name)) {
-      gate.signal(name, toControlRequest(args[0]));
-      return;
-    }
-    if (name === APPROVAL_SIGNAL && approvalGate.active) {
-      const decision = toApprovalDecision(args[0]);
-      if (!decision) return;
-      const at = requestTime(
-        { reason: '', requested_by: '', requested_at: decision.requested_at },
-        new Date(),
-      );
-      if (!approvalGate.decide(decision, at)) return;
-      // A rejection cancels the task (recorded with the decision); the API requests the
-      // cancellation that ends it.
-      const by = decision.requested_by;
-      if (decision.approved || !gate.cancel(rejectedReason(decision.feedback), by, at, false)) {
-        record(at);
+  setDefaultSignalHandler((name: string, ...args: unknown[]): void =>
+    taskEvents.duringSignal(() => {
+      if (isControlSignalName(name)) {
+        gate.signal(name, toControlRequest(args[0]));
+        return;
       }
-    }
-  });
+      if (name === APPROVAL_SIGNAL && approvalGate.active) {
+        const decision = toApprovalDecision(args[0]);
+        if (!decision) return;
+        const at = requestTime(
+          { reason: '', requested_by: '', requested_at: decision.requested_at },
+          new Date(),
+        );
+        if (!approvalGate.decide(decision, at)) return;
+        // A rejection cancels the task (recorded with the decision); the API requests the
+        // cancellation that ends it.
+        const by = decision.requested_by;
+        if (decision.approved || !gate.cancel(rejectedReason(decision.feedback), by, at, false)) {
+          record(at);
+        }
+      }
+    }),
+  );
   setHandler(controlStateQuery, () => publicControlState(gate.control));
 
   const checkpoint = async (name: string): Promise<void> => {

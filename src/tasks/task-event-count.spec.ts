@@ -43,11 +43,12 @@ describe('TaskEventCount, as the task workflow keeps it, against the fold', () =
     wf.activation([pause(), resume], () => wf.checkpoint('pre_planning'));
     wf.activation([pause()], () => wf.wait());
     expect(countsAtRecords(wf.history.events)).toEqual([
-      { eventId: 7, written: undefined, folded: 4 },
-      { eventId: 8, written: undefined, folded: 4 },
-      { eventId: 9, written: 5, folded: 5 },
-      { eventId: 14, written: undefined, folded: 6 },
-      { eventId: 15, written: 7, folded: 7 },
+      // Start, pause, resume; the records made handling them pass no checkpoint.
+      { eventId: 7, written: undefined, folded: 3 },
+      { eventId: 8, written: undefined, folded: 3 },
+      { eventId: 9, written: 4, folded: 4 },
+      { eventId: 14, written: undefined, folded: 5 },
+      { eventId: 15, written: 6, folded: 6 },
     ]);
   });
 

@@ -93,7 +93,8 @@ export function readRecord(known: RecordKnowledge, memo: Record<string, unknown>
   if (progress.steps_done !== (previous?.steps_done ?? 0)) {
     return { known, event: { kind: 'step_done', progress } };
   }
-  if (progress.checkpoint !== previous?.checkpoint) {
+  // A record made before the first checkpoint (a signal handled first) passed none.
+  if (progress.checkpoint !== (previous?.checkpoint ?? '')) {
     return { known, event: { kind: 'checkpoint', progress } };
   }
   return { known };

@@ -54,8 +54,8 @@ class ScriptedLog {
     return Promise.resolve({ events: after < 1 ? [event(task.taskId, 1)] : [], cursor });
   }
 
-  advance(cursor: EventCursor): Promise<TaskEvent[]> {
-    this.calls.push(`advance ${cursor.taskId}`);
+  advance(cursor: EventCursor, changed = false): Promise<TaskEvent[]> {
+    this.calls.push(`advance ${cursor.taskId}${changed ? ' (noticed)' : ''}`);
     return this.next(this.tail, cursor);
   }
 
@@ -219,7 +219,8 @@ describe('TaskEventFeeds', () => {
     const state = await until(feed, (s) => s.closed);
 
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
-    expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
+    // Each read a notice asked for is made without a describe: the notice says it changed.
+    expect(log.calls).toEqual(['replay b 0', ...Array(3).fill('advance b (noticed)')]);
     reader.unsubscribe();
     registry.onApplicationShutdown();
   });
@@ -243,15 +244,15 @@ describe('TaskEventFeeds', () => {
     const before = log.calls.length;
     changes.notify('b');
     await waitFor('the read the notice asked for', () =>
-      log.calls.slice(before).includes('advance b'),
+      log.calls.slice(before).includes('advance b (noticed)'),
     );
-    const first = log.calls.lastIndexOf('advance b');
+    const first = log.calls.lastIndexOf('advance b (noticed)');
     written = true;
     const state = await until(feed, (s) => s.closed);
 
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
     // Its follow-up, due 25 ms later, was the next read or nearly: not after the twenty overdue.
-    const between = log.calls.slice(first + 1, log.calls.lastIndexOf('advance b'));
+    const between = log.calls.slice(first + 1, log.calls.lastIndexOf('advance b (noticed)'));
     expect(between.length).toBeLessThanOrEqual(2);
     reader.unsubscribe();
     for (const other of others) other.unsubscribe();

@@ -190,12 +190,15 @@ class TaskFeed {
     this.publish();
   }
 
-  /** A tail read: one describe call, and the new events if there are any. */
+  /**
+   * A tail read: one describe call, and the new events if there are any; after a change
+   * notice, the read of the new events alone.
+   */
   async readTail(): Promise<void> {
     if (!this.cursor || this.closed) return;
     try {
       const position = this.cursor.position;
-      this.append(await this.log.advance(this.cursor));
+      this.append(await this.log.advance(this.cursor, this.noticeFollowUps > 0));
       this.recovered();
       if (this.cursor.position > position) {
         this.noticeFollowUps = 0;

@@ -78,6 +78,8 @@ class ScriptedLog {
       step = [];
     }
     const last = step.at(-1);
+    // As the real log does: the cursor stands at the last event read.
+    if (last) cursor.position = Math.max(cursor.position, last.seq);
     if (last?.type === 'WORKFLOW_COMPLETED') cursor.closed = true;
     return Promise.resolve(step);
   }
@@ -95,7 +97,7 @@ const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean)
 function feeds(
   log: ScriptedLog,
   maxLongPolls: number,
-  { changes = new TaskChanges(), interval = 1000, rate = 1000 } = {},
+  { changes = new TaskChanges(), interval = 1000, rate = 1000, shared = false } = {},
 ) {
   const config = loadConfig({
     STREAM_MAX_LONG_POLLS: String(maxLongPolls),
@@ -103,6 +105,8 @@ function feeds(
     STREAM_TAIL_READ_INTERVAL_MS: String(interval),
   });
   const notices = new TaskNotices(new SharedRedis(), changes);
+  // Notices from workers and other instances (through Redis) reach this one.
+  if (shared) Object.defineProperty(notices, 'shared', { value: true });
   return new TaskEventFeeds(log as unknown as TaskEventLog, config, notices);
 }
 
@@ -223,6 +227,49 @@ describe('TaskEventFeeds', () => {
     expect(log.calls).toEqual(['replay b 0', ...Array(3).fill('advance b (noticed)')]);
     reader.unsubscribe();
     registry.onApplicationShutdown();
+  });
+
+  it('with shared notices, reads a quiet task ever less often, and often again once a read finds what no notice announced', async () => {
+    const log = new ScriptedLog();
+    const reads: number[] = [];
+    let changed = false;
+    log.tail.set('q', [
+      ...Array.from({ length: 5 }, () => () => (reads.push(Date.now()), [])),
+      () => (reads.push(Date.now()), (changed = true), [event('q', 2)]),
+      ...Array.from({ length: 2 }, () => () => (reads.push(Date.now()), [])),
+    ]);
+    const registry = feeds(log, 0, { interval: 100, shared: true });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    await waitFor('eight periodic reads', () => reads.length >= 8, 20_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    const gaps = reads.slice(1).map((t, i) => t - reads[i]);
+    // Each read that found nothing doubled the period, up to 20 times the configured 100 ms:
+    // 200, 400, 800, 1600, 2000 ms (a loaded machine only makes them longer)...
+    for (const [i, gap] of gaps.slice(0, 5).entries()) {
+      expect([i, gap >= 100 * Math.min(2 ** (i + 1), 20) - 5]).toEqual([i, true]);
+    }
+    // ...and the one that found a change brought it back to 100 ms.
+    expect(changed).toBe(true);
+    expect([gaps[5], gaps[5] < gaps[4] / 4]).toEqual([gaps[5], true]);
+  });
+
+  it('without shared notices, reads a quiet task at the configured period', async () => {
+    const log = new ScriptedLog();
+    const reads: number[] = [];
+    log.tail.set(
+      'q',
+      Array.from({ length: 6 }, () => () => (reads.push(Date.now()), [])),
+    );
+    const registry = feeds(log, 0, { interval: 100 });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    await waitFor('six periodic reads', () => reads.length >= 6, 20_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    // Five periods of 100 ms; doubling would have taken 200 + 400 + 800 + 1600 + 2000 ms.
+    expect(reads[5] - reads[0]).toBeLessThan(3000);
   });
 
   it('reads what a notice asked for before the periodic reads that are overdue', async () => {

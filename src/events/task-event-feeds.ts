@@ -87,6 +87,13 @@ const TAIL_CONCURRENCY = 16;
  * calls at once, each with its buffers and a deadline that runs while it waits.
  */
 const OPEN_CONCURRENCY = 32;
+/**
+ * With change notices, a periodic read only catches what sent none (a task terminated from
+ * Temporal's CLI, a signal from another client while no worker runs). Each one that finds
+ * nothing new doubles the task's period, up to this many times the configured one; one that
+ * finds something brings it back.
+ */
+const MAX_QUIET_FACTOR = 20;
 /** Backoff after a failed read: from this, doubling, with jitter... */
 const RETRY_MIN_MS = 250;
 /** ...up to this. A stream outlives a Temporal outage: it retries for as long as it is open. */
@@ -114,6 +121,8 @@ class TaskFeed {
   reading = false;
   /** Reads left to find what the last change notice announced. */
   noticeFollowUps = 0;
+  /** Periodic reads in a row that found nothing new. */
+  private quietReads = 0;
   /** Stops the change notices of this task. */
   stopNotices?: () => void;
   private failures = 0;
@@ -192,21 +201,34 @@ class TaskFeed {
 
   /**
    * A tail read: one describe call, and the new events if there are any; after a change
-   * notice, the read of the new events alone.
+   * notice, the read of the new events alone. Then the next one is due: shortly when a notice
+   * announced what is not written yet, otherwise a period from now (`period` as configured,
+   * longer for a quiet task while change notices reach this instance: MAX_QUIET_FACTOR).
    */
-  async readTail(): Promise<void> {
+  async readTail(period: number, notified: boolean): Promise<void> {
     if (!this.cursor || this.closed) return;
+    const noticed = this.noticeFollowUps > 0;
+    // Not due again while this read runs, unless a notice comes meanwhile.
+    this.dueAt = Number.POSITIVE_INFINITY;
     try {
       const position = this.cursor.position;
-      this.append(await this.log.advance(this.cursor, this.noticeFollowUps > 0));
+      this.append(await this.log.advance(this.cursor, noticed));
       this.recovered();
-      if (this.cursor.position > position) {
+      const found = this.cursor.position > position;
+      if (!noticed) this.quietReads = found ? 0 : this.quietReads + 1;
+      if (found) {
         this.noticeFollowUps = 0;
       } else if (this.noticeFollowUps > 0) {
-        this.dueAt = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
+        const followUp = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
+        this.dueAt = Math.min(this.dueAt, followUp);
       }
     } catch (err) {
       this.failed(err);
+      return;
+    }
+    if (this.dueAt === Number.POSITIVE_INFINITY) {
+      const factor = notified ? Math.min(2 ** this.quietReads, MAX_QUIET_FACTOR) : 1;
+      this.dueAt = Date.now() + period * factor;
     }
   }
 
@@ -605,8 +627,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       if (live) {
         void feed.readLive().finally(() => this.tailReads--);
       } else {
-        feed.dueAt = Date.now() + this.config.streams.tailReadIntervalMs;
-        void feed.readTail().finally(() => this.tailReads--);
+        const period = this.config.streams.tailReadIntervalMs;
+        void feed.readTail(period, this.notices.shared).finally(() => this.tailReads--);
       }
       await sleep(spacing);
     }

@@ -27,6 +27,11 @@ export class TaskNotices implements OnApplicationShutdown {
     this.subscriber = redis.client?.duplicate();
     this.subscriber?.on('error', () => undefined);
     this.subscriber?.on('message', (channel: string) => this.listeners.get(channel)?.());
+    let connected = false;
+    this.subscriber?.on('ready', () => {
+      if (connected) this.reconnected();
+      connected = true;
+    });
     this.unlisten = changes.listen((taskId) => {
       this.listeners.get(taskChangedChannel(taskId))?.();
       this.publisher?.publish(taskChangedChannel(taskId), '1').catch((err: unknown) => {
@@ -57,6 +62,23 @@ export class TaskNotices implements OnApplicationShutdown {
       this.listeners.delete(channel);
       this.subscriber?.unsubscribe(channel).catch((err: unknown) => this.outage.warn(err));
     };
+  }
+
+  /**
+   * The subscriber connection is back after a drop: the notices sent meanwhile were lost. Once
+   * every channel is subscribed again, each task is told to read now.
+   */
+  private reconnected(): void {
+    const channels = [...this.listeners.keys()];
+    if (channels.length === 0) return;
+    // ioredis subscribes them again by itself, but says nothing when that is done: asking
+    // again (harmless) gives the moment to read from.
+    this.subscriber!.subscribe(...channels).then(
+      () => {
+        for (const channel of channels) this.listeners.get(channel)?.();
+      },
+      (err: unknown) => this.outage.warn(err),
+    );
   }
 
   onApplicationShutdown(): void {

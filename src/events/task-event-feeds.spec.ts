@@ -6,6 +6,8 @@ import { TaskChanges } from '../tasks/task-changes';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNotices } from './task-notices';
 import { waitFor } from '../testing/wait';
+import { FakeSubscriber, fakeSharedRedis } from '../testing/fake-redis';
+import { STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../testing/task-snapshot';
@@ -97,16 +99,21 @@ const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean)
 function feeds(
   log: ScriptedLog,
   maxLongPolls: number,
-  { changes = new TaskChanges(), interval = 1000, rate = 1000, shared = false } = {},
+  {
+    changes = new TaskChanges(),
+    interval = 1000,
+    rate = 1000,
+    subscriber = undefined as FakeSubscriber | undefined,
+  } = {},
 ) {
   const config = loadConfig({
     STREAM_MAX_LONG_POLLS: String(maxLongPolls),
     STREAM_TAIL_READS_PER_SECOND: String(rate),
     STREAM_TAIL_READ_INTERVAL_MS: String(interval),
   });
-  const notices = new TaskNotices(new SharedRedis(), changes);
-  // Notices from workers and other instances (through Redis) reach this one.
-  if (shared) Object.defineProperty(notices, 'shared', { value: true });
+  // With a subscriber, notices from workers and other instances (through Redis) reach it.
+  const redis = subscriber ? fakeSharedRedis(subscriber) : new SharedRedis();
+  const notices = new TaskNotices(redis, changes);
   return new TaskEventFeeds(log as unknown as TaskEventLog, config, notices);
 }
 
@@ -231,16 +238,19 @@ describe('TaskEventFeeds', () => {
 
   it('with shared notices, reads a quiet task ever less often, and often again once a read finds what no notice announced', async () => {
     const log = new ScriptedLog();
+    /** Times of the periodic reads (the notice reads when notices begin to arrive aside). */
     const reads: number[] = [];
-    let changed = false;
-    log.tail.set('q', [
-      ...Array.from({ length: 5 }, () => () => (reads.push(Date.now()), [])),
-      () => (reads.push(Date.now()), (changed = true), [event('q', 2)]),
-      ...Array.from({ length: 2 }, () => () => (reads.push(Date.now()), [])),
-    ]);
-    const registry = feeds(log, 0, { interval: 100, shared: true });
+    const periodic = (cursor: EventCursor) => {
+      if (log.calls.at(-1) !== 'advance q') return undefined;
+      reads.push(Date.now());
+      // The sixth periodic read finds a change no notice announced.
+      return reads.length === 6 ? [event('q', cursor.position + 1)] : undefined;
+    };
+    // (A step that answers events is used up: the second one goes on after the sixth read.)
+    log.tail.set('q', [periodic, periodic]);
+    const registry = feeds(log, 0, { interval: 100, subscriber: new FakeSubscriber() });
     const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
-    await waitFor('eight periodic reads', () => reads.length >= 8, 20_000);
+    await waitFor('eight periodic reads', () => reads.length >= 8, 12_000);
     reader.unsubscribe();
     registry.onApplicationShutdown();
 
@@ -251,7 +261,6 @@ describe('TaskEventFeeds', () => {
       expect([i, gap >= 100 * Math.min(2 ** (i + 1), 20) - 5]).toEqual([i, true]);
     }
     // ...and the one that found a change brought it back to 100 ms.
-    expect(changed).toBe(true);
     expect([gaps[5], gaps[5] < gaps[4] / 4]).toEqual([gaps[5], true]);
   });
 
@@ -429,6 +438,62 @@ describe('TaskEventFeeds', () => {
         ['LLM_PARTIAL', 'Sec', true],
         ['LLM_PARTIAL', 'ond try', undefined],
         ['LLM_OUTPUT', 'Second try', undefined],
+      ]);
+      registry.onApplicationShutdown();
+    });
+
+    /** A task whose step 1 starts after the feed opened (its tail reads fold it), then ends. */
+    const stepStartsLater = (log: ScriptedLog, taskId: string, output: string) => {
+      const started = (cursor: EventCursor) => {
+        cursor.fold.snapshot!.progress = { ...stepRunning(taskId).progress! };
+        cursor.position = 5;
+        return [event(taskId, 5)];
+      };
+      let followedAt = 0;
+      const ends = stepCompletes(log, taskId, output);
+      log.tail.set(taskId, [
+        started,
+        // The step runs for a second and a half at least.
+        (cursor) =>
+          (followedAt ||= Date.now()) && Date.now() - followedAt < 1500 ? undefined : ends(cursor),
+        [completed(taskId, 9)],
+      ]);
+    };
+
+    it('with shared notices, reads no live text of a step that never says it streams', async () => {
+      const log = new ScriptedLog();
+      stepStartsLater(log, 'a', 'quiet output');
+      const registry = feeds(log, 0, { interval: 100, subscriber: new FakeSubscriber() });
+
+      const state = await until(registry.follow(taskSnapshot({ taskId: 'a' }), 0), (s) => s.closed);
+
+      expect(state.events.map((e) => e.seq)).toEqual([1, 5, 8, 9]);
+      expect(state.live).toEqual([]);
+      expect(log.calls.filter((c) => c.startsWith('pendingSteps'))).toEqual([]);
+      registry.onApplicationShutdown();
+    });
+
+    it('with shared notices, reads the live text of a step at once when its notice says it streams', async () => {
+      const log = new ScriptedLog();
+      log.pending.set('a', [beat({ step: 1, text: 'Hel' })]);
+      stepStartsLater(log, 'a', 'Hello');
+      const subscriber = new FakeSubscriber();
+      const registry = feeds(log, 0, { interval: 100, subscriber });
+      const feed = registry.follow(taskSnapshot({ taskId: 'a' }), 0);
+      const reader = feed.subscribe();
+      await waitFor('the step to be followed', () => log.calls.includes('advance a'));
+      const noticedAt = Date.now();
+      subscriber.emit('message', taskChangedChannel('a'), STREAMING_NOTICE);
+      await waitFor('its live text to be read', () => log.calls.includes('pendingSteps a'));
+      // Not after the ten seconds a step without a notice waits.
+      expect(Date.now() - noticedAt).toBeLessThan(5000);
+      const state = await until(feed, (s) => s.closed);
+      reader.unsubscribe();
+
+      expect(state.live!.map(({ event: e }) => [e.type, e.delta ?? e.output])).toEqual([
+        ['LLM_PARTIAL', 'Hel'],
+        ['LLM_PARTIAL', 'lo'],
+        ['LLM_OUTPUT', 'Hello'],
       ]);
       registry.onApplicationShutdown();
     });

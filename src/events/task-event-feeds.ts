@@ -38,7 +38,9 @@ export interface FeedState {
 const LIVE_MIN_INTERVAL_MS = 1000;
 /**
  * ...and as often for this long while none has arrived (a model takes a moment to start), then
- * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker).
+ * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker). With change notices a
+ * step is read at once only when a notice says it streams, otherwise first after this long
+ * (in case the notice was lost): a step that streams nothing costs no read at all.
  */
 const LIVE_PATIENCE_MS = 10_000;
 const LIVE_MAX_INTERVAL_MS = 8000;
@@ -135,6 +137,8 @@ class TaskFeed {
   private live: readonly LiveEntry[] = [];
   private liveBase = 0;
   private step?: FollowedStep;
+  /** A streaming notice came before its step was followed. */
+  private streamingNotice = false;
 
   constructor(
     readonly task: TaskSnapshot,
@@ -142,6 +146,8 @@ class TaskFeed {
     /** Reads that open streams take turns here (see OPEN_CONCURRENCY). */
     private readonly openings: ConcurrencyLimit,
     private readonly logger: Logger,
+    /** Change notices reach this instance: steps that stream say so (see LIVE_PATIENCE_MS). */
+    private readonly notified: boolean,
     /**
      * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
      * Without it no step is followed (no live events).
@@ -183,9 +189,12 @@ class TaskFeed {
   }
 
   private hold(after: number, replayed: { events: TaskEvent[]; cursor: EventCursor }): void {
+    const first = !this.cursor;
     if (!this.cursor) {
       this.cursor = replayed.cursor;
       this.events = replayed.events;
+      // A step running already may have said it streams before this feed listened.
+      this.streamingNotice = true;
       // From here on, what the fold reads is new: steps that end now end live.
       this.cursor.fold.onStepOutput = (step, output, eventId) =>
         this.stepEnded(step, output, eventId);
@@ -197,6 +206,7 @@ class TaskFeed {
     }
     this.from = after;
     this.publish();
+    if (first) this.streamingNotice = false;
   }
 
   /**
@@ -312,11 +322,29 @@ class TaskFeed {
     }
   }
 
+  /** A notice says a step of the task streams text now: read it at once. */
+  streamingNoticed(): void {
+    const step = this.step;
+    if (!this.onStepFollowed) return;
+    if (!step || step.ended) {
+      // The step it is about is not followed yet: the read that finds it is under way.
+      this.streamingNotice = true;
+      return;
+    }
+    // A step read before its first text said nothing yet: it does now.
+    if (step.streams === false) step.streams = undefined;
+    if (!step.reading) step.dueAt = Date.now();
+    this.onStepFollowed();
+  }
+
   /** Starts or stops following the running step as the folded events move on. */
   private followStep(): void {
     if (!this.onStepFollowed) return;
     const running = this.closed ? undefined : runningStep(this.cursor?.fold.snapshot);
     if (running === this.step?.step) return;
+    const now = Date.now();
+    const waitForNotice = this.notified && !this.streamingNotice;
+    if (running !== undefined) this.streamingNotice = false;
     this.step =
       running === undefined
         ? undefined
@@ -324,10 +352,10 @@ class TaskFeed {
             step: running,
             sent: '',
             ended: false,
-            dueAt: Date.now(),
+            dueAt: waitForNotice ? now + LIVE_PATIENCE_MS : now,
             interval: LIVE_MIN_INTERVAL_MS,
             reading: false,
-            since: Date.now(),
+            since: now,
           };
     if (this.step) this.onStepFollowed();
   }
@@ -524,7 +552,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
       const live = this.options.live === false ? undefined : () => this.startTailLoop();
-      feed = new TaskFeed(task, this.log, this.openings, this.logger, live);
+      feed = new TaskFeed(task, this.log, this.openings, this.logger, this.notices.shared, live);
       this.feeds.set(task.taskId, feed);
     }
     return feed;
@@ -540,7 +568,9 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private drive(feed: TaskFeed): void {
     if (feed.reading || feed.closed) return;
     feed.reading = true;
-    feed.stopNotices = this.notices.listen(feed.task.taskId, () => this.wake(feed));
+    feed.stopNotices = this.notices.listen(feed.task.taskId, (notice) =>
+      notice === 'streaming' ? feed.streamingNoticed() : this.wake(feed),
+    );
     if (this.longPolls < this.config.streams.maxLongPolls && feed.longPollable) {
       this.longPolls++;
       feed.mode = 'long-poll';

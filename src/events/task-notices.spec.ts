@@ -1,53 +1,29 @@
-import { EventEmitter } from 'node:events';
-import type Redis from 'ioredis';
-import { SharedRedis } from '../redis/shared-redis';
 import { TaskChanges } from '../tasks/task-changes';
-import { taskChangedChannel } from '../workflows/contract';
+import { FakeSubscriber, fakeSharedRedis } from '../testing/fake-redis';
+import { CHANGED_NOTICE, STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
 import { TaskNotices } from './task-notices';
-
-/** The subscriber connection as ioredis drives it: 'ready' on each (re)connect, then messages. */
-class FakeSubscriber extends EventEmitter {
-  readonly subscriptions: string[][] = [];
-
-  subscribe(...channels: string[]): Promise<number> {
-    this.subscriptions.push(channels);
-    return Promise.resolve(channels.length);
-  }
-
-  unsubscribe(): Promise<number> {
-    return Promise.resolve(0);
-  }
-
-  disconnect(): void {}
-}
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('TaskNotices', () => {
   const subscriber = new FakeSubscriber();
   const published: string[] = [];
-  const client = {
-    duplicate: () => subscriber,
-    publish: (channel: string) => {
-      published.push(channel);
-      return Promise.resolve(1);
-    },
-  };
   const changes = new TaskChanges();
-  const notices = new TaskNotices(new SharedRedis(client as unknown as Redis), changes);
+  const notices = new TaskNotices(fakeSharedRedis(subscriber, published), changes);
   const wakes: string[] = [];
   afterAll(() => notices.onApplicationShutdown());
 
-  it('tells a task once its subscription is active, then on each notice for it', async () => {
+  it('tells a task once its subscription is active, then each notice for it, of either kind', async () => {
     subscriber.emit('ready');
-    notices.listen('a', () => wakes.push('a'));
-    notices.listen('b', () => wakes.push('b'));
+    notices.listen('a', (notice) => wakes.push(`a ${notice}`));
+    notices.listen('b', (notice) => wakes.push(`b ${notice}`));
     await settle();
-    expect(wakes).toEqual(['a', 'b']);
+    expect(wakes).toEqual(['a changed', 'b changed']);
 
-    subscriber.emit('message', taskChangedChannel('b'), '1');
-    subscriber.emit('message', taskChangedChannel('c'), '1');
-    expect(wakes).toEqual(['a', 'b', 'b']);
+    subscriber.emit('message', taskChangedChannel('b'), CHANGED_NOTICE);
+    subscriber.emit('message', taskChangedChannel('c'), CHANGED_NOTICE);
+    subscriber.emit('message', taskChangedChannel('a'), STREAMING_NOTICE);
+    expect(wakes).toEqual(['a changed', 'b changed', 'b changed', 'a streaming']);
   });
 
   it('tells every task followed when the connection comes back (notices meanwhile were lost), once it is subscribed again', async () => {
@@ -58,24 +34,24 @@ describe('TaskNotices', () => {
     expect(wakes).toEqual([]);
     await settle();
     expect(subscriber.subscriptions).toEqual([[taskChangedChannel('a'), taskChangedChannel('b')]]);
-    expect(wakes).toEqual(['a', 'b']);
+    expect(wakes).toEqual(['a changed', 'b changed']);
   });
 
   it('tells only the tasks still followed', async () => {
     wakes.length = 0;
-    const stop = notices.listen('d', () => wakes.push('d'));
+    const stop = notices.listen('d', (notice) => wakes.push(`d ${notice}`));
     await settle();
     stop();
     wakes.length = 0;
     subscriber.emit('ready');
     await settle();
-    expect(wakes).toEqual(['a', 'b']);
+    expect(wakes).toEqual(['a changed', 'b changed']);
   });
 
   it("publishes this instance's own decisions and tells its own followers at once", () => {
     wakes.length = 0;
     changes.notify('a');
-    expect(wakes).toEqual(['a']);
-    expect(published).toEqual([taskChangedChannel('a')]);
+    expect(wakes).toEqual(['a changed']);
+    expect(published).toEqual([`${taskChangedChannel('a')} ${CHANGED_NOTICE}`]);
   });
 });

@@ -264,6 +264,36 @@ describe('TaskEventFeeds', () => {
     expect([gaps[5], gaps[5] < gaps[4] / 4]).toEqual([gaps[5], true]);
   });
 
+  it('with shared notices, starts the periodic reads over from the configured period when a notice found nothing', async () => {
+    const log = new ScriptedLog();
+    const periodic: number[] = [];
+    const noticed: number[] = [];
+    log.tail.set('q', [
+      () => {
+        (log.calls.at(-1) === 'advance q' ? periodic : noticed).push(Date.now());
+        return undefined;
+      },
+    ]);
+    const subscriber = new FakeSubscriber();
+    const registry = feeds(log, 0, { interval: 100, subscriber });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    // Quiet: the period doubles (200, 400 ms, then 800).
+    await waitFor('three periodic reads', () => periodic.length >= 3, 10_000);
+    const before = periodic.length;
+    noticed.length = 0;
+    // A notice whose change never shows (it came long before Temporal wrote, or was wrong).
+    subscriber.emit('message', taskChangedChannel('q'), '1');
+    await waitFor('two periodic reads after it', () => periodic.length >= before + 2, 15_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    // Eight reads asked for by the notice, 25 ms to 3.2 s apart, then the periodic reads go on
+    // from the configured period: the next one 200 ms later, not 1.6 s.
+    expect(noticed).toHaveLength(8);
+    const [last, next] = periodic.slice(before);
+    expect(next - last).toBeLessThan(1000);
+  }, 20_000);
+
   it('without shared notices, reads a quiet task at the configured period', async () => {
     const log = new ScriptedLog();
     const reads: number[] = [];

@@ -76,11 +76,11 @@ interface FollowedStep {
 }
 
 /**
- * A notice can come a moment before Temporal has written what it announces (the worker sends it
- * as it answers Temporal): a read that finds nothing new is tried again after 25, 50, 100, 200
- * and 400 ms.
+ * A notice can come before Temporal has written what it announces (the worker sends it as it
+ * answers Temporal, which takes seconds when Temporal is busy): a read that finds nothing new
+ * is tried again after 25 ms, doubling up to 3.2 s (about 6 s in all).
  */
-const NOTICE_FOLLOW_UPS = 5;
+const NOTICE_FOLLOW_UPS = 8;
 /** Tail reads in flight at once. */
 const TAIL_CONCURRENCY = 16;
 /**
@@ -125,6 +125,12 @@ class TaskFeed {
   noticeFollowUps = 0;
   /** Periodic reads in a row that found nothing new. */
   private quietReads = 0;
+
+  /** A notice says the task changed: read it now, and again shortly while that finds nothing. */
+  noticed(): void {
+    this.dueAt = 0;
+    this.noticeFollowUps = NOTICE_FOLLOW_UPS;
+  }
   /** Stops the change notices of this task. */
   stopNotices?: () => void;
   private failures = 0;
@@ -231,6 +237,9 @@ class TaskFeed {
       } else if (this.noticeFollowUps > 0) {
         const followUp = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
         this.dueAt = Math.min(this.dueAt, followUp);
+        // Every read the notice asked for came too early: the periodic reads start over from
+        // the configured period, not from a quiet task's long one.
+        if (this.noticeFollowUps === 0) this.quietReads = 0;
       }
     } catch (err) {
       this.failed(err);
@@ -534,8 +543,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   /** Reads the task's new events now: a notice says it changed. */
   private wake(feed: TaskFeed): void {
     if (feed.mode !== 'tail' || feed.failing) return;
-    feed.dueAt = 0;
-    feed.noticeFollowUps = NOTICE_FOLLOW_UPS;
+    feed.noticed();
   }
 
   /** How many tasks this process follows, and how many of them by long poll. */

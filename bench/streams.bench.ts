@@ -2,7 +2,8 @@
  * Event streams at scale, on two API instances: N watched tasks with one client
  * each, and many clients on one task. Per run: streams alive at the end, the time a stream takes
  * to open, event delivery latency (history event time to client receipt, for the events recorded
- * once the stream was open), API memory per stream (peak RSS over the run), Temporal calls per second made
+ * once the stream was open), API memory per stream (the instances' peak RSS while the streams
+ * were open, over their peak running the same tasks unwatched), Temporal calls per second made
  * by the API instances, and the worker's task throughput against the same tasks unwatched.
  *
  *   npm run bench:streams       (BENCH_WATCHED=100,1000,5000  BENCH_WATCHERS=5000)
@@ -158,23 +159,32 @@ async function main(): Promise<void> {
     n: number,
     streamsFor: (ids: string[]) => { url: string; key: string }[],
   ) => {
-    const baseline = await runTasks(n);
-    const watchers: Watcher[] = [];
     const rssOf = () => apis.reduce((sum, a) => sum + rssBytes(a.process.pid), 0);
-    const rssBefore = rssOf();
-    // The most the instances held while the streams were open, sampled every second.
-    let rssPeak = rssBefore;
-    const sampling = setInterval(() => (rssPeak = Math.max(rssPeak, rssOf())), 1000);
+    /** The most the instances hold while `run` runs, sampled every second. */
+    const peakDuring = async <T>(run: () => Promise<T>): Promise<[T, number]> => {
+      let peak = rssOf();
+      const sampling = setInterval(() => (peak = Math.max(peak, rssOf())), 1000);
+      try {
+        return [await run(), Math.max(peak, rssOf())];
+      } finally {
+        clearInterval(sampling);
+      }
+    };
+    // The same tasks through the same instances without streams: what the streams add to
+    // the instances' peak is theirs.
+    const [baseline, rssUnwatched] = await peakDuring(() => runTasks(n));
+    const watchers: Watcher[] = [];
     const callsBefore = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
-    const watched = await runTasks(n, async (ids) => {
-      const runs = streamsFor(ids).map(({ url, key }) => {
-        const watcher = new Watcher(url, key, dispatcher);
-        watchers.push(watcher);
-        return watcher.run();
-      });
-      await Promise.all(runs);
-    });
-    clearInterval(sampling);
+    const [watched, rssWatched] = await peakDuring(() =>
+      runTasks(n, async (ids) => {
+        const runs = streamsFor(ids).map(({ url, key }) => {
+          const watcher = new Watcher(url, key, dispatcher);
+          watchers.push(watcher);
+          return watcher.run();
+        });
+        await Promise.all(runs);
+      }),
+    );
     const callsAfter = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
     const apiCalls =
       callsBefore && callsAfter
@@ -186,7 +196,7 @@ async function main(): Promise<void> {
     const latencies = watchers.flatMap((w) => w.latencies);
     const opening = watchers.flatMap((w) => (w.openMs === undefined ? [] : [w.openMs]));
     const alive = watchers.filter((w) => w.done && !w.failed).length;
-    const perStream = rssPeak - rssBefore;
+    const perStream = rssWatched - rssUnwatched;
     rows.push(
       `| ${name} | ${alive} / ${watchers.length} | ${percentile(opening, 50)} / ${percentile(opening, 99)} | ` +
         `${percentile(latencies, 50)} / ${percentile(latencies, 99)} | ` +
@@ -217,7 +227,7 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      '\n| streams | alive at the end | open p50 / p99 ms | delivery p50 / p99 ms | API RSS per stream (peak) | Temporal calls/s by the APIs | tasks/s watched / unwatched |',
+      '\n| streams | alive at the end | open p50 / p99 ms | delivery p50 / p99 ms | API RSS per stream (peak over unwatched peak) | Temporal calls/s by the APIs | tasks/s watched / unwatched |',
     );
     console.log(`|${' --- |'.repeat(7)}`);
     for (const row of rows) console.log(row);

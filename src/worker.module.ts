@@ -4,7 +4,7 @@ import { createTaskActivities } from './activities/contract';
 import { createExecutor } from './activities/executor-registry';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
-import { SharedRedisModule } from './redis/shared-redis';
+import { SharedRedis, SharedRedisModule } from './redis/shared-redis';
 import { TaskDecisionsModule } from './tasks/tasks.module';
 import {
   TaskWorker,
@@ -12,9 +12,11 @@ import {
   WORKER_ACTIVITIES,
   WebhookWorkerActivities,
   WorkerActivities,
+  taskNoticePublisher,
 } from './temporal/task-worker';
 import { WebhookDeliveries } from './webhooks/webhook-deliveries';
 import { WebhookDeliveryModule } from './webhooks/webhook-delivery.module';
+import { STREAMING_NOTICE } from './workflows/contract';
 
 /**
  * The worker process: the task, batch and webhook delivery workflows and their activities, no
@@ -36,14 +38,20 @@ export class WorkerModule {
         TaskControlActivities,
         {
           provide: WORKER_ACTIVITIES,
-          inject: [AppConfig, TaskControlActivities],
+          inject: [AppConfig, TaskControlActivities, SharedRedis],
           useFactory: async (
             c: AppConfig,
             control: TaskControlActivities,
-          ): Promise<WorkerActivities> => ({
-            ...createTaskActivities(await createExecutor(c.executor)),
-            ...control.activities(),
-          }),
+            redis: SharedRedis,
+          ): Promise<WorkerActivities> => {
+            const publish = taskNoticePublisher(redis);
+            return {
+              ...createTaskActivities(await createExecutor(c.executor), {
+                streaming: (taskId) => publish(taskId, STREAMING_NOTICE),
+              }),
+              ...control.activities(),
+            };
+          },
         },
         {
           provide: WEBHOOK_ACTIVITIES,

@@ -13,6 +13,7 @@ import { temporalEnv } from './support/e2e-env';
 import { KEYS } from './support/keys';
 import { NodeProcess, startNodeProcess } from './support/processes';
 import type { RecordedRequest } from './support/recording-server';
+import { startRedis } from './support/redis';
 import { SseStream } from './support/sse';
 import { TemporalObserver, callAttempts, expectEachStepCompletedOnce } from './support/temporal';
 import { waitFor } from './support/wait';
@@ -545,6 +546,54 @@ describe('TASK_EXECUTOR=openai (against a stand-in chat completions server)', ()
         },
       ),
     );
+  });
+
+  it('with change notices through Redis, reads live text as soon as the step says it streams', async () => {
+    const redis = await startRedis();
+    const queue = `openai-notices-${randomUUID()}`;
+    const noticing = startNodeProcess('worker', {
+      ...temporalEnv(),
+      TEMPORAL_TASK_QUEUE: queue,
+      TASK_EXECUTOR: 'openai',
+      OPENAI_BASE_URL: standIn.baseUrl,
+      OPENAI_API_KEY: API_KEY,
+      OPENAI_MODEL: 'standin-default',
+      REDIS_URL: redis.url,
+    });
+    // With notices, the instance reads a step's live text at once only when told it streams
+    // (otherwise first after ten seconds: longer than this step streams).
+    const viaRedis = await TestApi.start({ taskQueue: queue, env: { REDIS_URL: redis.url } });
+    try {
+      const res = await viaRedis.request('POST', '/api/v1/tasks', {
+        json: { query: QUERY, context: { scenario: 'slow-stream' } },
+      });
+      const taskId = res.body.task_id as string;
+      // Held before its step, so the step starts while the stream follows the task.
+      expect((await viaRedis.request('POST', `/api/v1/tasks/${taskId}/pause`)).status).toBe(202);
+      const stream = await SseStream.open(`${viaRedis.baseUrl}/api/v1/tasks/${taskId}/stream`, {
+        'X-API-Key': KEYS.acmeWriter,
+      });
+      streams.push(stream);
+      await stream.waitForEvent((e) => e.event === 'workflow.paused');
+      const before = requestsOf('slow-stream').length;
+      expect((await viaRedis.request('POST', `/api/v1/tasks/${taskId}/resume`)).status).toBe(202);
+
+      await stream.waitForEvent((e) => e.event === 'LLM_PARTIAL');
+      const step = requestsOf('slow-stream')
+        .slice(before)
+        .find((r) => r.json.stream)!;
+      expect(standIn.streamsFinished.has(step)).toBe(false);
+      await stream.waitForEnd();
+      const live = stream.events.filter((e) => e.type === 'LLM_PARTIAL' || e.type === 'LLM_OUTPUT');
+      const partials = live.slice(0, -1);
+      expect(partials.map((e) => e.type)).toEqual(partials.map(() => 'LLM_PARTIAL'));
+      expect(partials.map((e) => e.delta).join('')).toBe(SLOW_PIECES.join(''));
+      expect(live.at(-1)).toMatchObject({ type: 'LLM_OUTPUT', output: SLOW_PIECES.join('') });
+    } finally {
+      await viaRedis.close();
+      await noticing.stop();
+      await redis.stop();
+    }
   });
 
   it('pauses at the checkpoint after a streaming step, then resumes and completes with each call made once', async () => {

@@ -94,6 +94,45 @@ describe('createTaskActivities', () => {
     expect(step.heartbeats).toEqual([{ step: 2, text: 'so far' }]);
   });
 
+  it('tells the worker once per call when a step starts streaming text, and never for a step that streams none', async () => {
+    const streaming: string[] = [];
+    const talkative: TaskExecutor = {
+      ...executor().exec,
+      plan: (_task, ctx) => {
+        ctx.partialOutput('planning'); // not a step: no live text, no notice
+        return Promise.resolve({ steps: ['a'] });
+      },
+      runStep: (_input, ctx) => {
+        ctx.partialOutput('');
+        ctx.partialOutput('Hel');
+        ctx.partialOutput('Hello');
+        return Promise.resolve({ output: 'Hello' });
+      },
+    };
+    const activities = createTaskActivities(talkative, {
+      streaming: (taskId) => streaming.push(taskId),
+    });
+    const step = { task, step: 1, total: 1, description: 'd', result_version: 2 };
+    await inActivity(() => activities.planTask(task)).result;
+    const call = inActivity(() => activities.runStep(step));
+    await call.result;
+    expect(streaming).toEqual(['task-1']);
+    expect(call.heartbeats).toEqual([
+      { step: 1, text: '' },
+      { step: 1, text: 'Hel' },
+      { step: 1, text: 'Hello' },
+    ]);
+
+    // A retry (a new call) says so again; a step that streams nothing never does.
+    await inActivity(() => activities.runStep(step)).result;
+    const silent = createTaskActivities(
+      { ...talkative, runStep: () => Promise.resolve({ output: 'o' }) },
+      { streaming: (taskId) => streaming.push(`silent ${taskId}`) },
+    );
+    await inActivity(() => silent.runStep(step)).result;
+    expect(streaming).toEqual(['task-1', 'task-1']);
+  });
+
   it('ends the task on a result that breaks the contract, and on errors marked nonRetryable', async () => {
     const bad = createTaskActivities(executor({ plan: { steps: [] } }).exec);
     await expect(inActivity(() => bad.planTask(task)).result).rejects.toMatchObject({

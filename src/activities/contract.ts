@@ -66,6 +66,15 @@ const HEARTBEAT_EVERY_MS = 1000;
 export const MAX_PARTIAL_CHARS = 256 * 1024;
 const MAX_STEPS = 50;
 
+/** What the worker around the activities does for them. */
+export interface ActivityHooks {
+  /**
+   * A step of the task began streaming text (its first partialOutput of this call): event
+   * streams that follow it through change notices start reading its live text.
+   */
+  streaming?(taskId: string): void;
+}
+
 /**
  * Runs one call of an executor inside its activity: heartbeats every second (with the partial
  * text of a step), gives the call the activity's cancellation, and reports a cancelled call as
@@ -75,6 +84,7 @@ async function call<T>(
   phase: Phase,
   step: number,
   run: (ctx: PhaseContext) => Promise<T>,
+  hooks: ActivityHooks,
 ): Promise<T> {
   const activity = Context.current();
   // Always set for activities a workflow scheduled (the only kind this worker runs).
@@ -91,6 +101,7 @@ async function call<T>(
     signal: activity.cancellationSignal,
     partialOutput: (text: string) => {
       if (phase !== 'step' || text.length > MAX_PARTIAL_CHARS) return;
+      if (!('text' in details)) hooks.streaming?.(taskId);
       details = { step, text };
       beat();
     },
@@ -148,22 +159,28 @@ function checkSynthesis(result: SynthesisResult): SynthesisResult {
   return result;
 }
 
-export const createTaskActivities = (executor: TaskExecutor): TaskActivities => ({
+export const createTaskActivities = (
+  executor: TaskExecutor,
+  hooks: ActivityHooks = {},
+): TaskActivities => ({
   async planTask({ result_version, ...task }) {
-    const result = checkPlan(await call('plan', 0, (ctx) => executor.plan(task, ctx)));
+    const result = checkPlan(await call('plan', 0, (ctx) => executor.plan(task, ctx), hooks));
     return result_version ? result : result.steps;
   },
   async runStep({ result_version, previous_outputs = [], ...input }) {
     const result = checkStep(
-      await call('step', input.step, (ctx) =>
-        executor.runStep({ ...input, previous_outputs }, ctx),
+      await call(
+        'step',
+        input.step,
+        (ctx) => executor.runStep({ ...input, previous_outputs }, ctx),
+        hooks,
       ),
     );
     return result_version ? result : result.output;
   },
   async synthesizeResult({ result_version, ...input }) {
     const result = checkSynthesis(
-      await call('synthesize', 0, (ctx) => executor.synthesize(input, ctx)),
+      await call('synthesize', 0, (ctx) => executor.synthesize(input, ctx), hooks),
     );
     return result_version ? result : result.result;
   },

@@ -6,6 +6,8 @@ import { TaskChanges } from '../tasks/task-changes';
 import { SharedRedis } from '../redis/shared-redis';
 import { TaskNotices } from './task-notices';
 import { waitFor } from '../testing/wait';
+import { FakeSubscriber, fakeSharedRedis } from '../testing/fake-redis';
+import { STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../testing/task-snapshot';
@@ -54,8 +56,8 @@ class ScriptedLog {
     return Promise.resolve({ events: after < 1 ? [event(task.taskId, 1)] : [], cursor });
   }
 
-  advance(cursor: EventCursor): Promise<TaskEvent[]> {
-    this.calls.push(`advance ${cursor.taskId}`);
+  advance(cursor: EventCursor, changed = false): Promise<TaskEvent[]> {
+    this.calls.push(`advance ${cursor.taskId}${changed ? ' (noticed)' : ''}`);
     return this.next(this.tail, cursor);
   }
 
@@ -78,6 +80,8 @@ class ScriptedLog {
       step = [];
     }
     const last = step.at(-1);
+    // As the real log does: the cursor stands at the last event read.
+    if (last) cursor.position = Math.max(cursor.position, last.seq);
     if (last?.type === 'WORKFLOW_COMPLETED') cursor.closed = true;
     return Promise.resolve(step);
   }
@@ -95,14 +99,21 @@ const until = (feed: Observable<FeedState>, done: (state: FeedState) => boolean)
 function feeds(
   log: ScriptedLog,
   maxLongPolls: number,
-  { changes = new TaskChanges(), interval = 1000, rate = 1000 } = {},
+  {
+    changes = new TaskChanges(),
+    interval = 1000,
+    rate = 1000,
+    subscriber = undefined as FakeSubscriber | undefined,
+  } = {},
 ) {
   const config = loadConfig({
     STREAM_MAX_LONG_POLLS: String(maxLongPolls),
     STREAM_TAIL_READS_PER_SECOND: String(rate),
     STREAM_TAIL_READ_INTERVAL_MS: String(interval),
   });
-  const notices = new TaskNotices(new SharedRedis(), changes);
+  // With a subscriber, notices from workers and other instances (through Redis) reach it.
+  const redis = subscriber ? fakeSharedRedis(subscriber) : new SharedRedis();
+  const notices = new TaskNotices(redis, changes);
   return new TaskEventFeeds(log as unknown as TaskEventLog, config, notices);
 }
 
@@ -219,9 +230,85 @@ describe('TaskEventFeeds', () => {
     const state = await until(feed, (s) => s.closed);
 
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
-    expect(log.calls.filter((c) => c === 'advance b')).toHaveLength(3);
+    // Each read a notice asked for is made without a describe: the notice says it changed.
+    expect(log.calls).toEqual(['replay b 0', ...Array(3).fill('advance b (noticed)')]);
     reader.unsubscribe();
     registry.onApplicationShutdown();
+  });
+
+  it('with shared notices, reads a quiet task ever less often, and often again once a read finds what no notice announced', async () => {
+    const log = new ScriptedLog();
+    /** Times of the periodic reads (the notice reads when notices begin to arrive aside). */
+    const reads: number[] = [];
+    const periodic = (cursor: EventCursor) => {
+      if (log.calls.at(-1) !== 'advance q') return undefined;
+      reads.push(Date.now());
+      // The sixth periodic read finds a change no notice announced.
+      return reads.length === 6 ? [event('q', cursor.position + 1)] : undefined;
+    };
+    // (A step that answers events is used up: the second one goes on after the sixth read.)
+    log.tail.set('q', [periodic, periodic]);
+    const registry = feeds(log, 0, { interval: 100, subscriber: new FakeSubscriber() });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    await waitFor('eight periodic reads', () => reads.length >= 8, 12_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    const gaps = reads.slice(1).map((t, i) => t - reads[i]);
+    // Each read that found nothing doubled the period, up to 20 times the configured 100 ms:
+    // 200, 400, 800, 1600, 2000 ms (a loaded machine only makes them longer)...
+    for (const [i, gap] of gaps.slice(0, 5).entries()) {
+      expect([i, gap >= 100 * Math.min(2 ** (i + 1), 20) - 5]).toEqual([i, true]);
+    }
+    // ...and the one that found a change brought it back to 100 ms.
+    expect([gaps[5], gaps[5] < gaps[4] / 4]).toEqual([gaps[5], true]);
+  });
+
+  it('with shared notices, starts the periodic reads over from the configured period when a notice found nothing', async () => {
+    const log = new ScriptedLog();
+    const periodic: number[] = [];
+    const noticed: number[] = [];
+    log.tail.set('q', [
+      () => {
+        (log.calls.at(-1) === 'advance q' ? periodic : noticed).push(Date.now());
+        return undefined;
+      },
+    ]);
+    const subscriber = new FakeSubscriber();
+    const registry = feeds(log, 0, { interval: 100, subscriber });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    // Quiet: the period doubles (200, 400 ms, then 800).
+    await waitFor('three periodic reads', () => periodic.length >= 3, 10_000);
+    const before = periodic.length;
+    noticed.length = 0;
+    // A notice whose change never shows (it came long before Temporal wrote, or was wrong).
+    subscriber.emit('message', taskChangedChannel('q'), '1');
+    await waitFor('two periodic reads after it', () => periodic.length >= before + 2, 15_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    // Eight reads asked for by the notice, 25 ms to 3.2 s apart, then the periodic reads go on
+    // from the configured period: the next one 200 ms later, not 1.6 s.
+    expect(noticed).toHaveLength(8);
+    const [last, next] = periodic.slice(before);
+    expect(next - last).toBeLessThan(1000);
+  }, 20_000);
+
+  it('without shared notices, reads a quiet task at the configured period', async () => {
+    const log = new ScriptedLog();
+    const reads: number[] = [];
+    log.tail.set(
+      'q',
+      Array.from({ length: 6 }, () => () => (reads.push(Date.now()), [])),
+    );
+    const registry = feeds(log, 0, { interval: 100 });
+    const reader = registry.follow(taskSnapshot({ taskId: 'q' }), 0).subscribe();
+    await waitFor('six periodic reads', () => reads.length >= 6, 20_000);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+
+    // Five periods of 100 ms; doubling would have taken 200 + 400 + 800 + 1600 + 2000 ms.
+    expect(reads[5] - reads[0]).toBeLessThan(3000);
   });
 
   it('reads what a notice asked for before the periodic reads that are overdue', async () => {
@@ -243,15 +330,15 @@ describe('TaskEventFeeds', () => {
     const before = log.calls.length;
     changes.notify('b');
     await waitFor('the read the notice asked for', () =>
-      log.calls.slice(before).includes('advance b'),
+      log.calls.slice(before).includes('advance b (noticed)'),
     );
-    const first = log.calls.lastIndexOf('advance b');
+    const first = log.calls.lastIndexOf('advance b (noticed)');
     written = true;
     const state = await until(feed, (s) => s.closed);
 
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
     // Its follow-up, due 25 ms later, was the next read or nearly: not after the twenty overdue.
-    const between = log.calls.slice(first + 1, log.calls.lastIndexOf('advance b'));
+    const between = log.calls.slice(first + 1, log.calls.lastIndexOf('advance b (noticed)'));
     expect(between.length).toBeLessThanOrEqual(2);
     reader.unsubscribe();
     for (const other of others) other.unsubscribe();
@@ -381,6 +468,62 @@ describe('TaskEventFeeds', () => {
         ['LLM_PARTIAL', 'Sec', true],
         ['LLM_PARTIAL', 'ond try', undefined],
         ['LLM_OUTPUT', 'Second try', undefined],
+      ]);
+      registry.onApplicationShutdown();
+    });
+
+    /** A task whose step 1 starts after the feed opened (its tail reads fold it), then ends. */
+    const stepStartsLater = (log: ScriptedLog, taskId: string, output: string) => {
+      const started = (cursor: EventCursor) => {
+        cursor.fold.snapshot!.progress = { ...stepRunning(taskId).progress! };
+        cursor.position = 5;
+        return [event(taskId, 5)];
+      };
+      let followedAt = 0;
+      const ends = stepCompletes(log, taskId, output);
+      log.tail.set(taskId, [
+        started,
+        // The step runs for a second and a half at least.
+        (cursor) =>
+          (followedAt ||= Date.now()) && Date.now() - followedAt < 1500 ? undefined : ends(cursor),
+        [completed(taskId, 9)],
+      ]);
+    };
+
+    it('with shared notices, reads no live text of a step that never says it streams', async () => {
+      const log = new ScriptedLog();
+      stepStartsLater(log, 'a', 'quiet output');
+      const registry = feeds(log, 0, { interval: 100, subscriber: new FakeSubscriber() });
+
+      const state = await until(registry.follow(taskSnapshot({ taskId: 'a' }), 0), (s) => s.closed);
+
+      expect(state.events.map((e) => e.seq)).toEqual([1, 5, 8, 9]);
+      expect(state.live).toEqual([]);
+      expect(log.calls.filter((c) => c.startsWith('pendingSteps'))).toEqual([]);
+      registry.onApplicationShutdown();
+    });
+
+    it('with shared notices, reads the live text of a step at once when its notice says it streams', async () => {
+      const log = new ScriptedLog();
+      log.pending.set('a', [beat({ step: 1, text: 'Hel' })]);
+      stepStartsLater(log, 'a', 'Hello');
+      const subscriber = new FakeSubscriber();
+      const registry = feeds(log, 0, { interval: 100, subscriber });
+      const feed = registry.follow(taskSnapshot({ taskId: 'a' }), 0);
+      const reader = feed.subscribe();
+      await waitFor('the step to be followed', () => log.calls.includes('advance a'));
+      const noticedAt = Date.now();
+      subscriber.emit('message', taskChangedChannel('a'), STREAMING_NOTICE);
+      await waitFor('its live text to be read', () => log.calls.includes('pendingSteps a'));
+      // Not after the ten seconds a step without a notice waits.
+      expect(Date.now() - noticedAt).toBeLessThan(5000);
+      const state = await until(feed, (s) => s.closed);
+      reader.unsubscribe();
+
+      expect(state.live!.map(({ event: e }) => [e.type, e.delta ?? e.output])).toEqual([
+        ['LLM_PARTIAL', 'Hel'],
+        ['LLM_PARTIAL', 'lo'],
+        ['LLM_OUTPUT', 'Hello'],
       ]);
       registry.onApplicationShutdown();
     });

@@ -38,7 +38,9 @@ export interface FeedState {
 const LIVE_MIN_INTERVAL_MS = 1000;
 /**
  * ...and as often for this long while none has arrived (a model takes a moment to start), then
- * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker).
+ * backing off up to LIVE_MAX_INTERVAL_MS (the step waits for a worker). With change notices a
+ * step is read at once only when a notice says it streams, otherwise first after this long
+ * (in case the notice was lost): a step that streams nothing costs no read at all.
  */
 const LIVE_PATIENCE_MS = 10_000;
 const LIVE_MAX_INTERVAL_MS = 8000;
@@ -74,11 +76,11 @@ interface FollowedStep {
 }
 
 /**
- * A notice can come a moment before Temporal has written what it announces (the worker sends it
- * as it answers Temporal): a read that finds nothing new is tried again after 25, 50, 100, 200
- * and 400 ms.
+ * A notice can come before Temporal has written what it announces (the worker sends it as it
+ * answers Temporal, which takes seconds when Temporal is busy): a read that finds nothing new
+ * is tried again after 25 ms, doubling up to 3.2 s (about 6 s in all).
  */
-const NOTICE_FOLLOW_UPS = 5;
+const NOTICE_FOLLOW_UPS = 8;
 /** Tail reads in flight at once. */
 const TAIL_CONCURRENCY = 16;
 /**
@@ -87,6 +89,13 @@ const TAIL_CONCURRENCY = 16;
  * calls at once, each with its buffers and a deadline that runs while it waits.
  */
 const OPEN_CONCURRENCY = 32;
+/**
+ * With change notices, a periodic read only catches what sent none (a task terminated from
+ * Temporal's CLI, a signal from another client while no worker runs). Each one that finds
+ * nothing new doubles the task's period, up to this many times the configured one; one that
+ * finds something brings it back.
+ */
+const MAX_QUIET_FACTOR = 20;
 /** Backoff after a failed read: from this, doubling, with jitter... */
 const RETRY_MIN_MS = 250;
 /** ...up to this. A stream outlives a Temporal outage: it retries for as long as it is open. */
@@ -114,6 +123,14 @@ class TaskFeed {
   reading = false;
   /** Reads left to find what the last change notice announced. */
   noticeFollowUps = 0;
+  /** Periodic reads in a row that found nothing new. */
+  private quietReads = 0;
+
+  /** A notice says the task changed: read it now, and again shortly while that finds nothing. */
+  noticed(): void {
+    this.dueAt = 0;
+    this.noticeFollowUps = NOTICE_FOLLOW_UPS;
+  }
   /** Stops the change notices of this task. */
   stopNotices?: () => void;
   private failures = 0;
@@ -126,6 +143,8 @@ class TaskFeed {
   private live: readonly LiveEntry[] = [];
   private liveBase = 0;
   private step?: FollowedStep;
+  /** A streaming notice came before its step was followed. */
+  private streamingNotice = false;
 
   constructor(
     readonly task: TaskSnapshot,
@@ -133,6 +152,8 @@ class TaskFeed {
     /** Reads that open streams take turns here (see OPEN_CONCURRENCY). */
     private readonly openings: ConcurrencyLimit,
     private readonly logger: Logger,
+    /** Change notices reach this instance: steps that stream say so (see LIVE_PATIENCE_MS). */
+    private readonly notified: boolean,
     /**
      * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
      * Without it no step is followed (no live events).
@@ -174,9 +195,12 @@ class TaskFeed {
   }
 
   private hold(after: number, replayed: { events: TaskEvent[]; cursor: EventCursor }): void {
+    const first = !this.cursor;
     if (!this.cursor) {
       this.cursor = replayed.cursor;
       this.events = replayed.events;
+      // A step running already may have said it streams before this feed listened.
+      this.streamingNotice = true;
       // From here on, what the fold reads is new: steps that end now end live.
       this.cursor.fold.onStepOutput = (step, output, eventId) =>
         this.stepEnded(step, output, eventId);
@@ -188,22 +212,42 @@ class TaskFeed {
     }
     this.from = after;
     this.publish();
+    if (first) this.streamingNotice = false;
   }
 
-  /** A tail read: one describe call, and the new events if there are any. */
-  async readTail(): Promise<void> {
+  /**
+   * A tail read: one describe call, and the new events if there are any; after a change
+   * notice, the read of the new events alone. Then the next one is due: shortly when a notice
+   * announced what is not written yet, otherwise a period from now (`period` as configured,
+   * longer for a quiet task while change notices reach this instance: MAX_QUIET_FACTOR).
+   */
+  async readTail(period: number, notified: boolean): Promise<void> {
     if (!this.cursor || this.closed) return;
+    const noticed = this.noticeFollowUps > 0;
+    // Not due again while this read runs, unless a notice comes meanwhile.
+    this.dueAt = Number.POSITIVE_INFINITY;
     try {
       const position = this.cursor.position;
-      this.append(await this.log.advance(this.cursor));
+      this.append(await this.log.advance(this.cursor, noticed));
       this.recovered();
-      if (this.cursor.position > position) {
+      const found = this.cursor.position > position;
+      if (!noticed) this.quietReads = found ? 0 : this.quietReads + 1;
+      if (found) {
         this.noticeFollowUps = 0;
       } else if (this.noticeFollowUps > 0) {
-        this.dueAt = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
+        const followUp = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
+        this.dueAt = Math.min(this.dueAt, followUp);
+        // Every read the notice asked for came too early: the periodic reads start over from
+        // the configured period, not from a quiet task's long one.
+        if (this.noticeFollowUps === 0) this.quietReads = 0;
       }
     } catch (err) {
       this.failed(err);
+      return;
+    }
+    if (this.dueAt === Number.POSITIVE_INFINITY) {
+      const factor = notified ? Math.min(2 ** this.quietReads, MAX_QUIET_FACTOR) : 1;
+      this.dueAt = Date.now() + period * factor;
     }
   }
 
@@ -287,11 +331,29 @@ class TaskFeed {
     }
   }
 
+  /** A notice says a step of the task streams text now: read it at once. */
+  streamingNoticed(): void {
+    const step = this.step;
+    if (!this.onStepFollowed) return;
+    if (!step || step.ended) {
+      // The step it is about is not followed yet: the read that finds it is under way.
+      this.streamingNotice = true;
+      return;
+    }
+    // A step read before its first text said nothing yet: it does now.
+    if (step.streams === false) step.streams = undefined;
+    if (!step.reading) step.dueAt = Date.now();
+    this.onStepFollowed();
+  }
+
   /** Starts or stops following the running step as the folded events move on. */
   private followStep(): void {
     if (!this.onStepFollowed) return;
     const running = this.closed ? undefined : runningStep(this.cursor?.fold.snapshot);
     if (running === this.step?.step) return;
+    const now = Date.now();
+    const waitForNotice = this.notified && !this.streamingNotice;
+    if (running !== undefined) this.streamingNotice = false;
     this.step =
       running === undefined
         ? undefined
@@ -299,10 +361,10 @@ class TaskFeed {
             step: running,
             sent: '',
             ended: false,
-            dueAt: Date.now(),
+            dueAt: waitForNotice ? now + LIVE_PATIENCE_MS : now,
             interval: LIVE_MIN_INTERVAL_MS,
             reading: false,
-            since: Date.now(),
+            since: now,
           };
     if (this.step) this.onStepFollowed();
   }
@@ -481,8 +543,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   /** Reads the task's new events now: a notice says it changed. */
   private wake(feed: TaskFeed): void {
     if (feed.mode !== 'tail' || feed.failing) return;
-    feed.dueAt = 0;
-    feed.noticeFollowUps = NOTICE_FOLLOW_UPS;
+    feed.noticed();
   }
 
   /** How many tasks this process follows, and how many of them by long poll. */
@@ -499,7 +560,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
       const live = this.options.live === false ? undefined : () => this.startTailLoop();
-      feed = new TaskFeed(task, this.log, this.openings, this.logger, live);
+      feed = new TaskFeed(task, this.log, this.openings, this.logger, this.notices.shared, live);
       this.feeds.set(task.taskId, feed);
     }
     return feed;
@@ -515,7 +576,9 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private drive(feed: TaskFeed): void {
     if (feed.reading || feed.closed) return;
     feed.reading = true;
-    feed.stopNotices = this.notices.listen(feed.task.taskId, () => this.wake(feed));
+    feed.stopNotices = this.notices.listen(feed.task.taskId, (notice) =>
+      notice === 'streaming' ? feed.streamingNoticed() : this.wake(feed),
+    );
     if (this.longPolls < this.config.streams.maxLongPolls && feed.longPollable) {
       this.longPolls++;
       feed.mode = 'long-poll';
@@ -602,8 +665,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
       if (live) {
         void feed.readLive().finally(() => this.tailReads--);
       } else {
-        feed.dueAt = Date.now() + this.config.streams.tailReadIntervalMs;
-        void feed.readTail().finally(() => this.tailReads--);
+        const period = this.config.streams.tailReadIntervalMs;
+        void feed.readTail(period, this.notices.shared).finally(() => this.tailReads--);
       }
       await sleep(spacing);
     }

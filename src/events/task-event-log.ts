@@ -30,6 +30,11 @@ export const LONG_POLL_MAX_REREAD = 1024;
 /** Reverse reads fetch what is needed in one call when they can: this many events at most. */
 const MAX_PAGE = 256;
 const pageFor = (events: number): number => Math.min(MAX_PAGE, Math.max(8, events + 8));
+/**
+ * What a change notice usually announces: one workflow task's events (its completion, a memo
+ * record, an activity scheduled or completed, the next task scheduled and started).
+ */
+const NOTICED_EVENTS = 8;
 
 /**
  * Index of the event a fold can start right after to produce every task event after `after`:
@@ -79,17 +84,24 @@ export class TaskEventLog {
 
   /**
    * The events written since the cursor, oldest first; none when nothing changed. One describe
-   * call when nothing changed, then one read of exactly the new events.
+   * call when nothing changed, then one read of exactly the new events. When something is
+   * known to have changed (a change notice), the describe is left out: the read backwards
+   * alone finds the new events, and costs about what the describe would when it finds none
+   * (a notice may come a moment before Temporal wrote what it announces).
    */
-  async advance(cursor: EventCursor): Promise<TaskEvent[]> {
-    const { historyLength } = await this.workflows.describe(cursor.taskId, cursor.runId);
-    if (historyLength <= cursor.position) return [];
+  async advance(cursor: EventCursor, changed = false): Promise<TaskEvent[]> {
+    let expected = NOTICED_EVENTS;
+    if (!changed) {
+      const { historyLength } = await this.workflows.describe(cursor.taskId, cursor.runId);
+      if (historyLength <= cursor.position) return [];
+      expected = historyLength - cursor.position;
+    }
     const position = cursor.position;
     const read = await this.workflows.readBackwards(
       cursor.taskId,
       cursor.runId,
       (events) => Number(events[0]?.eventId) <= position + 1,
-      pageFor(historyLength - position),
+      pageFor(expected),
     );
     return this.fold(cursor, read);
   }

@@ -2,17 +2,21 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { OutageWarning, SharedRedis } from '../redis/shared-redis';
 import { TaskChanges } from '../tasks/task-changes';
-import { taskChangedChannel } from '../workflows/contract';
+import { CHANGED_NOTICE, STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
+
+/** What a notice says: the task's history changed, or one of its steps streams text now. */
+export type TaskNotice = 'changed' | 'streaming';
 
 /**
  * Change notices for the tasks this instance follows, through Redis when the deployment shares
  * it: workers publish one whenever a task's workflow changes something, and every instance one
- * for each decision it makes. Without REDIS_URL there are only this instance's own decisions.
- * A notice is a hint to read now; it carries nothing that could be wrong.
+ * for each decision it makes; a worker also tells when a step starts streaming text. Without
+ * REDIS_URL there are only this instance's own decisions. A notice is a hint to read now; it
+ * carries nothing that could be wrong.
  */
 @Injectable()
 export class TaskNotices implements OnApplicationShutdown {
-  private readonly listeners = new Map<string, () => void>();
+  private readonly listeners = new Map<string, (notice: TaskNotice) => void>();
   private readonly subscriber?: Redis;
   private readonly publisher?: Redis;
   private readonly outage = new OutageWarning(
@@ -26,10 +30,17 @@ export class TaskNotices implements OnApplicationShutdown {
     // A connection in subscriber mode can do nothing else.
     this.subscriber = redis.client?.duplicate();
     this.subscriber?.on('error', () => undefined);
-    this.subscriber?.on('message', (channel: string) => this.listeners.get(channel)?.());
+    this.subscriber?.on('message', (channel: string, message: string) =>
+      this.listeners.get(channel)?.(message === STREAMING_NOTICE ? 'streaming' : 'changed'),
+    );
+    let connected = false;
+    this.subscriber?.on('ready', () => {
+      if (connected) this.reconnected();
+      connected = true;
+    });
     this.unlisten = changes.listen((taskId) => {
-      this.listeners.get(taskChangedChannel(taskId))?.();
-      this.publisher?.publish(taskChangedChannel(taskId), '1').catch((err: unknown) => {
+      this.listeners.get(taskChangedChannel(taskId))?.('changed');
+      this.publisher?.publish(taskChangedChannel(taskId), CHANGED_NOTICE).catch((err: unknown) => {
         this.outage.warn(err);
       });
     });
@@ -41,15 +52,15 @@ export class TaskNotices implements OnApplicationShutdown {
   }
 
   /**
-   * Calls `onNotice` whenever the task changes, until the returned function is called; and
-   * once when notices from Redis begin to arrive, since a change in the moment before that
-   * sent a notice no one heard.
+   * Calls `onNotice` with each notice of the task, until the returned function is called; and
+   * (as a change) once notices from Redis begin to arrive, since a change in the moment before
+   * that sent a notice no one heard.
    */
-  listen(taskId: string, onNotice: () => void): () => void {
+  listen(taskId: string, onNotice: (notice: TaskNotice) => void): () => void {
     const channel = taskChangedChannel(taskId);
     this.listeners.set(channel, onNotice);
     this.subscriber?.subscribe(channel).then(
-      () => this.listeners.get(channel)?.(),
+      () => this.listeners.get(channel)?.('changed'),
       (err: unknown) => this.outage.warn(err),
     );
     return () => {
@@ -57,6 +68,23 @@ export class TaskNotices implements OnApplicationShutdown {
       this.listeners.delete(channel);
       this.subscriber?.unsubscribe(channel).catch((err: unknown) => this.outage.warn(err));
     };
+  }
+
+  /**
+   * The subscriber connection is back after a drop: the notices sent meanwhile were lost. Once
+   * every channel is subscribed again, each task is told to read now.
+   */
+  private reconnected(): void {
+    const channels = [...this.listeners.keys()];
+    if (channels.length === 0) return;
+    // ioredis subscribes them again by itself, but says nothing when that is done: asking
+    // again (harmless) gives the moment to read from.
+    this.subscriber!.subscribe(...channels).then(
+      () => {
+        for (const channel of channels) this.listeners.get(channel)?.('changed');
+      },
+      (err: unknown) => this.outage.warn(err),
+    );
   }
 
   onApplicationShutdown(): void {

@@ -118,6 +118,39 @@ async function expectExactReplays(events: readonly HistoryEvent[]): Promise<void
   }
 }
 
+/**
+ * A cursor that stands at any point of the history and advances to its end gets exactly the
+ * events after that point: after a describe when nothing says the task changed, by the read
+ * backwards alone after a change notice. With nothing new, a notice costs one short read.
+ */
+async function expectExactAdvances(events: readonly HistoryEvent[]): Promise<void> {
+  const all = readTaskHistory('task', 'run-1', events)!;
+  for (let end = 2; end < events.length; end++) {
+    if (midBatch(events[end])) continue;
+    const prefix = events.slice(0, end);
+    for (const changed of [false, true]) {
+      const log = new TaskEventLog(fakeGateway(FakeHistory.fromEvents(prefix)).gateway);
+      const { cursor } = await log.replay(readTaskHistory('task', 'run-1', prefix)!.task, 0);
+      const later = fakeGateway(FakeHistory.fromEvents(events));
+      const advanced = await new TaskEventLog(later.gateway).advance(cursor, changed);
+      expect([end, changed, advanced, later.calls]).toEqual([
+        end,
+        changed,
+        all.events.filter((e) => e.seq > end),
+        changed ? ['readBackwards run-1'] : ['describe', 'readBackwards run-1'],
+      ]);
+      const idle = fakeGateway(FakeHistory.fromEvents(events));
+      expect([end, await new TaskEventLog(idle.gateway).advance(cursor, changed)]).toEqual([
+        end,
+        [],
+      ]);
+      expect([end, changed, idle.calls, idle.eventsRead]).toEqual(
+        changed ? [end, changed, ['readBackwards run-1'], 16] : [end, changed, ['describe'], 0],
+      );
+    }
+  }
+}
+
 /** A read at any point of the history (through describe and the tail) equals folding up to it. */
 async function expectReadsAtEveryPoint(
   events: readonly HistoryEvent[],
@@ -159,6 +192,9 @@ describe('TaskHistoryFold', () => {
 
     it('reads the task at any point of its history as folding it up to there does', () =>
       expectReadsAtEveryPoint(recordedHistory(`v2-${name}`), dev));
+
+    it('advances a cursor from any point to exactly the events after it', () =>
+      expectExactAdvances(recordedHistory(`v2-${name}`)));
   });
 
   /**

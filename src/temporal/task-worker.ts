@@ -20,7 +20,7 @@ import { describeError } from '../common/error-chain';
 import { AppConfig } from '../config/app-config';
 import { webhookTaskQueue } from '../workflows/webhook-contract';
 import { SharedRedis } from '../redis/shared-redis';
-import { TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
+import { CHANGED_NOTICE, TaskNoticeSinks, taskChangedChannel } from '../workflows/contract';
 import { temporalConnectionOptions } from './connection-options';
 import { activityTraceInterceptor } from './activity-trace';
 import { grpcCode } from './grpc-errors';
@@ -33,6 +33,18 @@ import { TemporalSetupError } from './temporal-setup-error';
  */
 export const WORKER_ACTIVITIES = Symbol('WORKER_ACTIVITIES');
 export type WorkerActivities = NonNullable<WorkerOptions['activities']>;
+
+/**
+ * Publishes a task's notices (CHANGED_NOTICE, STREAMING_NOTICE) to Redis when the worker shares
+ * it with the API, so event streams read at once instead of at their next turn. Fire and
+ * forget: a notice lost to a Redis outage only delays a stream. Without Redis, nothing.
+ */
+export function taskNoticePublisher(redis: SharedRedis): (taskId: string, notice: string) => void {
+  const client = redis.client;
+  return (taskId, notice) => {
+    void client?.publish(taskChangedChannel(taskId), notice).catch(() => undefined);
+  };
+}
 
 /**
  * The webhook delivery activities, on a task queue of their own; null when this worker
@@ -126,22 +138,16 @@ export class TaskWorker
   ) {}
 
   /**
-   * Change notices from the workflow (see TaskNoticeSinks), published to Redis when the worker
-   * shares it with the API, so event streams read a changed task at once instead of at their
-   * next turn. Fire and forget: a notice lost to a Redis outage only delays a stream. Without
-   * Redis the sink is still registered, and does nothing: the SDK logs an error for every call
-   * to a sink it does not know.
+   * Change notices from the workflow (see TaskNoticeSinks), published as taskNoticePublisher
+   * says. Without Redis the sink is still registered, and does nothing: the SDK logs an error
+   * for every call to a sink it does not know.
    */
   private taskNoticeSinks(): InjectedSinks<TaskNoticeSinks> {
-    const client = this.redis.client;
+    const publish = taskNoticePublisher(this.redis);
     return {
       taskNotices: {
         changed: {
-          fn: (info: WorkflowInfo) => {
-            if (client) {
-              void client.publish(taskChangedChannel(info.workflowId), '1').catch(() => undefined);
-            }
-          },
+          fn: (info: WorkflowInfo) => publish(info.workflowId, CHANGED_NOTICE),
           callDuringReplay: false,
         },
       },

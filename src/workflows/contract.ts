@@ -126,6 +126,13 @@ export interface TaskNoticeSinks extends Sinks {
 
 /** The Redis channel on which a task's change notices are published. */
 export const taskChangedChannel = (taskId: string): string => `task-api:changed:${taskId}`;
+/** A change notice: the task's history changed. */
+export const CHANGED_NOTICE = '1';
+/**
+ * A notice sent on the same channel by a step that streams text (the first time it reports
+ * some): its live text is worth reading. Steps that never stream send none.
+ */
+export const STREAMING_NOTICE = 'streaming';
 
 /** Temporal header carrying the W3C trace context of the request behind a start or signal. */
 export const TRACEPARENT_HEADER = 'traceparent';

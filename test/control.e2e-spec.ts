@@ -233,6 +233,22 @@ describe('control with no worker running', () => {
     } finally {
       await worker.stop();
     }
+    // The records made handling the signals, before the first checkpoint, pass none.
+    const { body } = await api.request('GET', `/api/v1/tasks/${taskId}/events?limit=200`);
+    expect(body.events.map((e: { type: string; message: string }) => e.message)).toEqual([
+      'Task started',
+      'Pausing',
+      'Resuming',
+      'Pausing',
+      'Checkpoint pre_planning',
+      'Paused',
+      'Resuming',
+      'Checkpoint pre_step_1',
+      'Step 1 of 1 completed',
+      'Checkpoint pre_synthesis',
+      'Checkpoint pre_completion',
+      'Task completed',
+    ]);
     await expectEventsAtEveryOffset(api, temporal, taskId);
   });
 

@@ -110,7 +110,9 @@ describe('GET /api/v1/tasks/:id/actions', () => {
   });
 
   it('records a pause deadline that passed as the action of system, with its policy', async () => {
-    const taskId = await api.submit({ steps: 1, step_duration_ms: 300 });
+    // A step long enough that the pause surely comes while it runs (a 300 ms one could end,
+    // and the task with it, before the pause on a loaded machine: 409).
+    const taskId = await api.submit({ steps: 1, step_duration_ms: 3000 });
     await temporal.waitUntilStepRunning(taskId, 1);
     const pause = await api.request('POST', `/api/v1/tasks/${taskId}/pause`, {
       headers: requestHeaders(5, 'audit-deadline'),

@@ -152,7 +152,10 @@ class TaskFeed {
     /** Reads that open streams take turns here (see OPEN_CONCURRENCY). */
     private readonly openings: ConcurrencyLimit,
     private readonly logger: Logger,
-    /** Change notices reach this instance: steps that stream say so (see LIVE_PATIENCE_MS). */
+    /**
+     * Change notices reach this instance: quiet tasks are read ever less often (readTail), and
+     * steps that stream say so (see LIVE_PATIENCE_MS).
+     */
     private readonly notified: boolean,
     /**
      * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
@@ -221,7 +224,7 @@ class TaskFeed {
    * announced what is not written yet, otherwise a period from now (`period` as configured,
    * longer for a quiet task while change notices reach this instance: MAX_QUIET_FACTOR).
    */
-  async readTail(period: number, notified: boolean): Promise<void> {
+  async readTail(period: number): Promise<void> {
     if (!this.cursor || this.closed) return;
     const noticed = this.noticeFollowUps > 0;
     // Not due again while this read runs, unless a notice comes meanwhile.
@@ -246,7 +249,7 @@ class TaskFeed {
       return;
     }
     if (this.dueAt === Number.POSITIVE_INFINITY) {
-      const factor = notified ? Math.min(2 ** this.quietReads, MAX_QUIET_FACTOR) : 1;
+      const factor = this.notified ? Math.min(2 ** this.quietReads, MAX_QUIET_FACTOR) : 1;
       this.dueAt = Date.now() + period * factor;
     }
   }
@@ -666,7 +669,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
         void feed.readLive().finally(() => this.tailReads--);
       } else {
         const period = this.config.streams.tailReadIntervalMs;
-        void feed.readTail(period, this.notices.shared).finally(() => this.tailReads--);
+        void feed.readTail(period).finally(() => this.tailReads--);
       }
       await sleep(spacing);
     }

@@ -3,7 +3,9 @@
  * cycle, status, control-state and an SSE replay from near the end, through the API and through
  * a bare @temporalio/client making the calls the API needs, at histories of ~10, ~1,000 and
  * ~5,000 events, in one run. Then throughput at concurrency 32 while the histories grow, and
- * 100 concurrent pauses of just-started tasks.
+ * 100 concurrent pauses of just-started tasks. The control cycle and status are measured a third
+ * way too, through the HTTP floor (bench/http-floor.ts): what an HTTP hop in front of Temporal
+ * costs on this machine before the API does anything of its own.
  *
  *   npm run bench:history      (BENCH_SAMPLES=30 per operation and size)
  */
@@ -19,6 +21,7 @@ import {
   taskStartRecord,
 } from '../src/workflows/contract';
 import { waitFor } from '../test/support/wait';
+import { startHttpFloor } from './http-floor';
 import {
   BENCH_TENANT,
   BENCH_USER,
@@ -39,6 +42,8 @@ interface Row {
   name: string;
   size: number;
   api: number[];
+  /** The same through the HTTP floor (bench/http-floor.ts); absent where it has no route. */
+  floor?: number[];
   bare: number[];
 }
 
@@ -47,11 +52,13 @@ async function main(): Promise<void> {
   const taskQueue = `bench-history-${randomUUID()}`;
   const worker = startWorker(stack.temporalAddress, taskQueue);
   const api = await startApi(stack.temporalAddress, taskQueue);
+  const floor = await startHttpFloor(stack.temporalAddress);
   const client = new Client({
     connection: await Connection.connect({ address: stack.temporalAddress }),
   });
   const namespace = 'default';
   const pool = new Pool(api.url, { connections: CONCURRENT_TASKS });
+  const floorPool = new Pool(floor.url, { connections: CONCURRENT_TASKS });
   const headers = { 'x-api-key': api.key, 'content-type': 'application/json' };
   const http = async (method: 'GET' | 'POST', path: string, expect: number, body?: unknown) => {
     const res = await pool.request({
@@ -63,6 +70,17 @@ async function main(): Promise<void> {
     const text = await res.body.text();
     if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
     return text;
+  };
+
+  const viaFloor = async (method: 'GET' | 'POST', path: string) => {
+    const res = await floorPool.request({ method, path });
+    const text = await res.body.text();
+    if (res.statusCode >= 300)
+      throw new Error(`floor ${method} ${path}: ${res.statusCode} ${text}`);
+  };
+  const floorCycle = async (id: string) => {
+    await viaFloor('POST', `/tasks/${id}/pause`);
+    await viaFloor('POST', `/tasks/${id}/resume`);
   };
 
   /** A task that runs one very long step, so it stays open while its history grows. */
@@ -152,32 +170,35 @@ async function main(): Promise<void> {
   try {
     const rows: Row[] = [];
     for (const size of SIZES) {
-      // Each side controls tasks of its own: the API's decisions never meet the bare side's
-      // signals (which its ledger does not know), and both sides' histories grow alike.
-      const tasks = await Promise.all(Array.from({ length: 2 * TASKS_PER_SIZE }, () => start()));
+      // Each side controls tasks of its own: the API's decisions never meet the other sides'
+      // signals (which its ledger does not know), and all sides' histories grow alike.
+      const tasks = await Promise.all(Array.from({ length: 3 * TASKS_PER_SIZE }, () => start()));
       await Promise.all(tasks.map((id) => grow(id, size)));
       const apiTasks = tasks.slice(0, TASKS_PER_SIZE);
-      const bareTasks = tasks.slice(TASKS_PER_SIZE);
+      const bareTasks = tasks.slice(TASKS_PER_SIZE, 2 * TASKS_PER_SIZE);
+      const floorTasks = tasks.slice(2 * TASKS_PER_SIZE);
       const lengths = await Promise.all(tasks.map(length));
       console.error(`histories of ${lengths.join(', ')} events`);
-      const row = (name: string): Row => {
+      const row = (name: string, viaFloor = false): Row => {
         const r = {
           name,
           size: Math.round(lengths.reduce((a, b) => a + b) / lengths.length),
           api: [],
+          floor: viaFloor ? [] : undefined,
           bare: [],
         };
         rows.push(r);
         return r;
       };
-      const cycle = row('pause + resume');
-      const status = row('status');
+      const cycle = row('pause + resume', true);
+      const status = row('status', true);
       const control = row('control-state');
       const replay = row('SSE replay, first event');
       for (let i = 0; i < SAMPLES; i++) {
         const id = apiTasks[i % TASKS_PER_SIZE];
         const bareId = bareTasks[i % TASKS_PER_SIZE];
-        // Alternate which side goes first.
+        const floorId = floorTasks[i % TASKS_PER_SIZE];
+        // Rotate which side goes first.
         const sides = [
           async () => {
             cycle.api.push(
@@ -205,29 +226,36 @@ async function main(): Promise<void> {
             control.bare.push(await timed(() => describe(bareId)));
             replay.bare.push(await timed(() => lastEvents(bareId, 20)));
           },
+          async () => {
+            cycle.floor!.push(await timed(() => floorCycle(floorId)));
+            status.floor!.push(await timed(() => viaFloor('GET', `/tasks/${floorId}`)));
+          },
         ];
-        if (i % 2) sides.reverse();
+        for (let turn = 0; turn < i % sides.length; turn++) sides.push(sides.shift()!);
         for (const side of sides) await side();
       }
       await Promise.all(tasks.map((id) => client.workflow.getHandle(id).terminate('measured')));
     }
 
     console.log(
-      '\n| operation | history events | p50 ms API / bare | ratio | p99 ms API / bare | API growth from ~10 |',
+      '\n| operation | history events | p50 ms API / bare | ratio | p99 ms API / bare | API growth from ~10 | p50 ms HTTP floor (ratio to bare) |',
     );
-    console.log(`|${' --- |'.repeat(6)}`);
+    console.log(`|${' --- |'.repeat(7)}`);
     for (const r of rows) {
       const base = rows.find((b) => b.name === r.name && b.size === rows[0].size)!;
       const p50 = percentile(r.api, 50);
+      const bare50 = percentile(r.bare, 50);
+      const floor50 = r.floor ? percentile(r.floor, 50) : undefined;
       console.log(
-        `| ${r.name} | ${r.size} | ${p50.toFixed(1)} / ${percentile(r.bare, 50).toFixed(1)} | ` +
-          `${(p50 / percentile(r.bare, 50)).toFixed(2)} | ${percentile(r.api, 99).toFixed(1)} / ` +
-          `${percentile(r.bare, 99).toFixed(1)} | ${(p50 / percentile(base.api, 50)).toFixed(2)} |`,
+        `| ${r.name} | ${r.size} | ${p50.toFixed(1)} / ${bare50.toFixed(1)} | ` +
+          `${(p50 / bare50).toFixed(2)} | ${percentile(r.api, 99).toFixed(1)} / ` +
+          `${percentile(r.bare, 99).toFixed(1)} | ${(p50 / percentile(base.api, 50)).toFixed(2)} | ` +
+          `${floor50 === undefined ? '–' : `${floor50.toFixed(1)} (${(floor50 / bare50).toFixed(2)})`} |`,
       );
     }
 
     // Throughput at concurrency 32 on tasks whose histories grow as they are controlled.
-    const busy = await Promise.all(Array.from({ length: 2 * CONCURRENT_TASKS }, () => start()));
+    const busy = await Promise.all(Array.from({ length: 3 * CONCURRENT_TASKS }, () => start()));
     await Promise.all(busy.map((id) => grow(id, 1000)));
     const run = async (op: (id: string) => Promise<unknown>, ids: string[]): Promise<number> => {
       let done = 0;
@@ -247,16 +275,22 @@ async function main(): Promise<void> {
       name: string,
       viaApi: (id: string) => Promise<unknown>,
       bare: (id: string) => Promise<unknown>,
+      floored: (id: string) => Promise<unknown>,
     ) => {
-      const [apiIds, bareIds] = [busy.slice(0, CONCURRENT_TASKS), busy.slice(CONCURRENT_TASKS)];
+      const [apiIds, bareIds, floorIds] = [0, 1, 2].map((k) =>
+        busy.slice(k * CONCURRENT_TASKS, (k + 1) * CONCURRENT_TASKS),
+      );
       const before = await length(busy[0]);
       const a1 = await run(viaApi, apiIds);
+      const f1 = await run(floored, floorIds);
       const b1 = await run(bare, bareIds);
       const b2 = await run(bare, bareIds);
+      const f2 = await run(floored, floorIds);
       const a2 = await run(viaApi, apiIds);
       const after = await length(busy[0]);
       throughput.push(
-        `| ${name} | ${before} → ${after} | ${((a1 + a2) / 2).toFixed(0)} / ${((b1 + b2) / 2).toFixed(0)} | ${((a1 + a2) / (b1 + b2)).toFixed(2)} |`,
+        `| ${name} | ${before} → ${after} | ${((a1 + a2) / 2).toFixed(0)} / ${((b1 + b2) / 2).toFixed(0)} | ` +
+          `${((a1 + a2) / (b1 + b2)).toFixed(2)} | ${((f1 + f2) / 2).toFixed(0)} (${((f1 + f2) / (b1 + b2)).toFixed(2)}) |`,
       );
     };
     await compare(
@@ -269,14 +303,18 @@ async function main(): Promise<void> {
         await bareSignal(id, PAUSE_SIGNAL);
         await bareSignal(id, RESUME_SIGNAL);
       },
+      floorCycle,
     );
     await compare(
       'status',
       (id) => http('GET', `/api/v1/tasks/${id}`, 200),
       (id) => describe(id),
+      (id) => viaFloor('GET', `/tasks/${id}`),
     );
-    console.log('\n| concurrency 32 | history events (one task) | ops/s API / bare | ratio |');
-    console.log(`|${' --- |'.repeat(4)}`);
+    console.log(
+      '\n| concurrency 32 | history events (one task) | ops/s API / bare | ratio | ops/s HTTP floor (ratio to bare) |',
+    );
+    console.log(`|${' --- |'.repeat(5)}`);
     for (const line of throughput) console.log(line);
     await Promise.all(busy.map((id) => client.workflow.getHandle(id).terminate('measured')));
 
@@ -320,6 +358,8 @@ async function main(): Promise<void> {
     throw err;
   } finally {
     await pool.close();
+    await floorPool.close();
+    floor.stop();
     await client.connection.close();
     await api.process.stop();
     await worker.stop();

@@ -7,7 +7,7 @@ import { SharedRedis } from '../redis/shared-redis';
 import { TaskNotices } from './task-notices';
 import { waitFor } from '../testing/wait';
 import { FakeSubscriber, fakeSharedRedis } from '../testing/fake-redis';
-import { STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
+import { CHANGED_NOTICE, STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
 import { TaskHistoryFold, type TaskSnapshot } from '../tasks/task-history';
 import type { PendingActivity } from '../temporal/task-workflow.gateway';
 import { taskSnapshot } from '../testing/task-snapshot';
@@ -232,6 +232,106 @@ describe('TaskEventFeeds', () => {
     expect(state.events.map((e) => e.seq)).toEqual([1, 2]);
     // Each read a notice asked for is made without a describe: the notice says it changed.
     expect(log.calls).toEqual(['replay b 0', ...Array(3).fill('advance b (noticed)')]);
+    reader.unsubscribe();
+    registry.onApplicationShutdown();
+  });
+
+  it("reads after a worker's notice a moment later, longer once a first read came too early; a decision's notice at once", async () => {
+    const log = new ScriptedLog();
+    const readAt = new Map<string, number[]>();
+    /** Whether Temporal has written a task's next event: a read finds it, once. */
+    const written = new Map<string, boolean>();
+    const script = (taskId: string) => (cursor: EventCursor) => {
+      readAt.set(taskId, [...(readAt.get(taskId) ?? []), Date.now()]);
+      if (!written.get(taskId)) return undefined;
+      written.set(taskId, false);
+      return [event(taskId, cursor.position + 1)];
+    };
+    log.tail.set(
+      'w',
+      Array.from({ length: 4 }, () => script('w')),
+    );
+    log.tail.set(
+      'd',
+      Array.from({ length: 2 }, () => script('d')),
+    );
+    const subscriber = new FakeSubscriber();
+    const changes = new TaskChanges();
+    const registry = feeds(log, 0, { changes, interval: 3_600_000, subscriber });
+    const followed = ['w', 'd'].map((id) => registry.follow(taskSnapshot({ taskId: id }), 0));
+    const readers = followed.map((feed) => feed.subscribe());
+    const events = (i: number) => until(followed[i], () => true).then((s) => s.events.length);
+    // The read each task gets once its notices begin to arrive finds an event.
+    written.set('w', true);
+    written.set('d', true);
+    await waitFor(
+      'the first reads',
+      async () => (await events(0)) === 2 && (await events(1)) === 2,
+    );
+    readAt.clear();
+
+    // A worker's notice for w, then a decision on d: d is read first, w 20 ms after its notice.
+    written.set('w', true);
+    written.set('d', true);
+    const first = Date.now();
+    subscriber.emit('message', taskChangedChannel('w'), CHANGED_NOTICE);
+    changes.notify('d');
+    await waitFor('both reads', async () => (await events(0)) === 3 && (await events(1)) === 3);
+    expect(readAt.get('d')![0]).toBeLessThanOrEqual(readAt.get('w')![0]);
+    expect(readAt.get('w')![0] - first).toBeGreaterThanOrEqual(19);
+
+    // That read found the change: the next notice waits a little less (19 ms); its read comes
+    // before Temporal has written, so the one after waits a quarter longer (24 ms).
+    readAt.clear();
+    subscriber.emit('message', taskChangedChannel('w'), CHANGED_NOTICE);
+    await waitFor('a read too early', () => readAt.has('w'));
+    written.set('w', true);
+    await waitFor('its follow-up', async () => (await events(0)) === 4);
+    readAt.clear();
+    written.set('w', true);
+    const third = Date.now();
+    subscriber.emit('message', taskChangedChannel('w'), CHANGED_NOTICE);
+    await waitFor('the read', async () => (await events(0)) === 5);
+    expect(readAt.get('w')![0] - third).toBeGreaterThanOrEqual(23);
+    for (const reader of readers) reader.unsubscribe();
+    registry.onApplicationShutdown();
+  });
+
+  it('keeps reading for a notice that came while a read ran, even when that read found an earlier change', async () => {
+    const log = new ScriptedLog();
+    let reads = 0;
+    let release: (() => void) | undefined;
+    /** The last event Temporal has written: the read as notices begin to arrive finds one. */
+    let written = 2;
+    log.advance = async (cursor: EventCursor) => {
+      reads++;
+      // The second read (the first notice's) is slow: the second notice comes while it runs.
+      if (reads === 2) await new Promise<void>((resolve) => (release = resolve));
+      const found = Array.from({ length: Math.max(0, written - cursor.position) }, (_, i) =>
+        event('r', cursor.position + i + 1),
+      );
+      cursor.position = Math.max(cursor.position, written);
+      // The second notice's change is written only after a read that came too early.
+      if (reads === 3) written = 5;
+      return found;
+    };
+    const subscriber = new FakeSubscriber();
+    const registry = feeds(log, 0, { interval: 3_600_000, subscriber });
+    const feed = registry.follow(taskSnapshot({ taskId: 'r' }), 0);
+    const reader = feed.subscribe();
+    await until(feed, (s) => s.events.length === 2);
+
+    written = 3;
+    subscriber.emit('message', taskChangedChannel('r'), CHANGED_NOTICE);
+    await waitFor("the first notice's read", () => release !== undefined);
+    written = 4;
+    subscriber.emit('message', taskChangedChannel('r'), CHANGED_NOTICE);
+    release!();
+
+    // Without the second notice's own reads, the next read would be an hour away.
+    const state = await until(feed, (s) => s.events.length === 5);
+    expect(state.events.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    expect(reads).toBe(4);
     reader.unsubscribe();
     registry.onApplicationShutdown();
   });

@@ -7,6 +7,7 @@ import { TaskNotFoundError } from '../tasks/errors';
 import type { LiveTaskEvent, TaskEvent } from '../tasks/task-event';
 import type { TaskSnapshot } from '../tasks/task-history';
 import { StepHeartbeat, checkpointBeforeStep } from '../workflows/contract';
+import { NoticeDelay } from './notice-delay';
 import { EventCursor, LONG_POLL_MAX_REREAD, TaskEventLog } from './task-event-log';
 import { TaskNotices } from './task-notices';
 
@@ -76,9 +77,9 @@ interface FollowedStep {
 }
 
 /**
- * A notice can come before Temporal has written what it announces (the worker sends it as it
- * answers Temporal, which takes seconds when Temporal is busy): a read that finds nothing new
- * is tried again after 25 ms, doubling up to 3.2 s (about 6 s in all).
+ * A worker's notice comes before Temporal has written what it announces (see NoticeDelay, for
+ * when it is read first): a read that finds nothing new is tried again after 25 ms, doubling up
+ * to 3.2 s (about 6 s in all).
  */
 const NOTICE_FOLLOW_UPS = 8;
 /** Tail reads in flight at once. */
@@ -123,13 +124,23 @@ class TaskFeed {
   reading = false;
   /** Reads left to find what the last change notice announced. */
   noticeFollowUps = 0;
+  /** Hears what the first read after the last notice found (a worker's notice only). */
+  private noticeDelay?: NoticeDelay;
+  /** Notices so far: a read knows whether one came while it ran. */
+  private notices = 0;
   /** Periodic reads in a row that found nothing new. */
   private quietReads = 0;
 
-  /** A notice says the task changed: read it now, and again shortly while that finds nothing. */
-  noticed(): void {
-    this.dueAt = 0;
+  /**
+   * A notice says the task changed: read it `delay` ms from now (or sooner, if due sooner), and
+   * again shortly while that finds nothing. `delay` tells whether the first read came late
+   * enough, when it is the delay of a worker's notice.
+   */
+  noticed(delay = 0, noticeDelay?: NoticeDelay): void {
+    this.dueAt = Math.min(this.dueAt, Date.now() + delay);
     this.noticeFollowUps = NOTICE_FOLLOW_UPS;
+    this.noticeDelay = noticeDelay;
+    this.notices++;
   }
   /** Stops the change notices of this task. */
   stopNotices?: () => void;
@@ -227,6 +238,8 @@ class TaskFeed {
   async readTail(period: number): Promise<void> {
     if (!this.cursor || this.closed) return;
     const noticed = this.noticeFollowUps > 0;
+    const firstAfterNotice = this.noticeFollowUps === NOTICE_FOLLOW_UPS;
+    const notices = this.notices;
     // Not due again while this read runs, unless a notice comes meanwhile.
     this.dueAt = Number.POSITIVE_INFINITY;
     try {
@@ -235,9 +248,14 @@ class TaskFeed {
       this.recovered();
       const found = this.cursor.position > position;
       if (!noticed) this.quietReads = found ? 0 : this.quietReads + 1;
-      if (found) {
+      if (this.notices !== notices) {
+        // A notice came while this read ran: what it announces may be written only after the
+        // read, so its own reads go on as it asked (what this one found or not says nothing).
+      } else if (found) {
+        if (firstAfterNotice) this.noticeDelay?.firstRead(true);
         this.noticeFollowUps = 0;
       } else if (this.noticeFollowUps > 0) {
+        if (firstAfterNotice) this.noticeDelay?.firstRead(false);
         const followUp = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
         this.dueAt = Math.min(this.dueAt, followUp);
         // Every read the notice asked for came too early: the periodic reads start over from
@@ -494,6 +512,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
   private readonly stopping = new AbortController();
   private readonly openings = new ConcurrencyLimit(OPEN_CONCURRENCY);
   private readonly openingReads = new Map<string, Promise<unknown>>();
+  private readonly noticeDelay = new NoticeDelay();
 
   constructor(
     private readonly log: TaskEventLog,
@@ -543,10 +562,14 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     return reading;
   }
 
-  /** Reads the task's new events now: a notice says it changed. */
-  private wake(feed: TaskFeed): void {
+  /**
+   * Reads the task's new events: at once when the notice says they are written, a moment later
+   * when a worker says it is writing them.
+   */
+  private wake(feed: TaskFeed, notice: 'changed' | 'written'): void {
     if (feed.mode !== 'tail' || feed.failing) return;
-    feed.noticed();
+    if (notice === 'written') feed.noticed();
+    else feed.noticed(this.noticeDelay.current, this.noticeDelay);
   }
 
   /** How many tasks this process follows, and how many of them by long poll. */
@@ -580,7 +603,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     if (feed.reading || feed.closed) return;
     feed.reading = true;
     feed.stopNotices = this.notices.listen(feed.task.taskId, (notice) =>
-      notice === 'streaming' ? feed.streamingNoticed() : this.wake(feed),
+      notice === 'streaming' ? feed.streamingNoticed() : this.wake(feed, notice),
     );
     if (this.longPolls < this.config.streams.maxLongPolls && feed.longPollable) {
       this.longPolls++;

@@ -1,6 +1,11 @@
 import { TaskChanges } from '../tasks/task-changes';
 import { FakeSubscriber, fakeSharedRedis } from '../testing/fake-redis';
-import { CHANGED_NOTICE, STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
+import {
+  CHANGED_NOTICE,
+  STREAMING_NOTICE,
+  WRITTEN_NOTICE,
+  taskChangedChannel,
+} from '../workflows/contract';
 import { TaskNotices } from './task-notices';
 
 const settle = () => new Promise((resolve) => setImmediate(resolve));
@@ -13,17 +18,27 @@ describe('TaskNotices', () => {
   const wakes: string[] = [];
   afterAll(() => notices.onApplicationShutdown());
 
-  it('tells a task once its subscription is active, then each notice for it, of either kind', async () => {
+  it('tells a task once its subscription is active (what changed before is written), then each notice for it, of every kind', async () => {
     subscriber.emit('ready');
     notices.listen('a', (notice) => wakes.push(`a ${notice}`));
     notices.listen('b', (notice) => wakes.push(`b ${notice}`));
     await settle();
-    expect(wakes).toEqual(['a changed', 'b changed']);
+    expect(wakes).toEqual(['a written', 'b written']);
 
     subscriber.emit('message', taskChangedChannel('b'), CHANGED_NOTICE);
     subscriber.emit('message', taskChangedChannel('c'), CHANGED_NOTICE);
     subscriber.emit('message', taskChangedChannel('a'), STREAMING_NOTICE);
-    expect(wakes).toEqual(['a changed', 'b changed', 'b changed', 'a streaming']);
+    subscriber.emit('message', taskChangedChannel('b'), WRITTEN_NOTICE);
+    // Anything else on the channel (a newer sender's kind) is a change.
+    subscriber.emit('message', taskChangedChannel('a'), 'something new');
+    expect(wakes).toEqual([
+      'a written',
+      'b written',
+      'b changed',
+      'a streaming',
+      'b written',
+      'a changed',
+    ]);
   });
 
   it('tells every task followed when the connection comes back (notices meanwhile were lost), once it is subscribed again', async () => {
@@ -34,7 +49,7 @@ describe('TaskNotices', () => {
     expect(wakes).toEqual([]);
     await settle();
     expect(subscriber.subscriptions).toEqual([[taskChangedChannel('a'), taskChangedChannel('b')]]);
-    expect(wakes).toEqual(['a changed', 'b changed']);
+    expect(wakes).toEqual(['a written', 'b written']);
   });
 
   it('tells only the tasks still followed', async () => {
@@ -45,13 +60,13 @@ describe('TaskNotices', () => {
     wakes.length = 0;
     subscriber.emit('ready');
     await settle();
-    expect(wakes).toEqual(['a changed', 'b changed']);
+    expect(wakes).toEqual(['a written', 'b written']);
   });
 
-  it("publishes this instance's own decisions and tells its own followers at once", () => {
+  it("publishes this instance's own decisions as written (they are, when announced) and tells its own followers at once", () => {
     wakes.length = 0;
     changes.notify('a');
-    expect(wakes).toEqual(['a changed']);
-    expect(published).toEqual([`${taskChangedChannel('a')} ${CHANGED_NOTICE}`]);
+    expect(wakes).toEqual(['a written']);
+    expect(published).toEqual([`${taskChangedChannel('a')} ${WRITTEN_NOTICE}`]);
   });
 });

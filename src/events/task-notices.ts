@@ -2,10 +2,19 @@ import { Injectable, Logger, OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { OutageWarning, SharedRedis } from '../redis/shared-redis';
 import { TaskChanges } from '../tasks/task-changes';
-import { CHANGED_NOTICE, STREAMING_NOTICE, taskChangedChannel } from '../workflows/contract';
+import { STREAMING_NOTICE, WRITTEN_NOTICE, taskChangedChannel } from '../workflows/contract';
 
-/** What a notice says: the task's history changed, or one of its steps streams text now. */
-export type TaskNotice = 'changed' | 'streaming';
+/**
+ * What a notice says: the task changed and Temporal is writing it (`changed`, from a worker),
+ * what changed is in the history (`written`: a decision of an instance, or whatever may have
+ * changed while notices could not arrive), or one of its steps streams text now.
+ */
+export type TaskNotice = 'changed' | 'written' | 'streaming';
+
+const NOTICES: Record<string, TaskNotice> = {
+  [STREAMING_NOTICE]: 'streaming',
+  [WRITTEN_NOTICE]: 'written',
+};
 
 /**
  * Change notices for the tasks this instance follows, through Redis when the deployment shares
@@ -31,16 +40,17 @@ export class TaskNotices implements OnApplicationShutdown {
     this.subscriber = redis.client?.duplicate();
     this.subscriber?.on('error', () => undefined);
     this.subscriber?.on('message', (channel: string, message: string) =>
-      this.listeners.get(channel)?.(message === STREAMING_NOTICE ? 'streaming' : 'changed'),
+      this.listeners.get(channel)?.(NOTICES[message] ?? 'changed'),
     );
     let connected = false;
     this.subscriber?.on('ready', () => {
       if (connected) this.reconnected();
       connected = true;
     });
+    // This instance's decisions: Temporal has written them by the time they are announced.
     this.unlisten = changes.listen((taskId) => {
-      this.listeners.get(taskChangedChannel(taskId))?.('changed');
-      this.publisher?.publish(taskChangedChannel(taskId), CHANGED_NOTICE).catch((err: unknown) => {
+      this.listeners.get(taskChangedChannel(taskId))?.('written');
+      this.publisher?.publish(taskChangedChannel(taskId), WRITTEN_NOTICE).catch((err: unknown) => {
         this.outage.warn(err);
       });
     });
@@ -60,7 +70,7 @@ export class TaskNotices implements OnApplicationShutdown {
     const channel = taskChangedChannel(taskId);
     this.listeners.set(channel, onNotice);
     this.subscriber?.subscribe(channel).then(
-      () => this.listeners.get(channel)?.('changed'),
+      () => this.listeners.get(channel)?.('written'),
       (err: unknown) => this.outage.warn(err),
     );
     return () => {
@@ -81,7 +91,7 @@ export class TaskNotices implements OnApplicationShutdown {
     // again (harmless) gives the moment to read from.
     this.subscriber!.subscribe(...channels).then(
       () => {
-        for (const channel of channels) this.listeners.get(channel)?.('changed');
+        for (const channel of channels) this.listeners.get(channel)?.('written');
       },
       (err: unknown) => this.outage.warn(err),
     );

@@ -126,8 +126,13 @@ export interface TaskNoticeSinks extends Sinks {
 
 /** The Redis channel on which a task's change notices are published. */
 export const taskChangedChannel = (taskId: string): string => `task-api:changed:${taskId}`;
-/** A change notice: the task's history changed. */
+/**
+ * A change notice from a worker: the task's workflow just changed something. The worker sends
+ * it as it answers Temporal, so Temporal writes the change a moment later.
+ */
 export const CHANGED_NOTICE = '1';
+/** A change notice from an API instance: a decision it made is in the task's history already. */
+export const WRITTEN_NOTICE = 'written';
 /**
  * A notice sent on the same channel by a step that streams text (the first time it reports
  * some): its live text is worth reading. Steps that never stream send none.

@@ -17,6 +17,7 @@ import { Agent } from 'undici';
 import { startRedis } from '../test/support/redis';
 import { waitFor } from '../test/support/wait';
 import {
+  cpuMs,
   mb,
   percentile,
   rssBytes,
@@ -181,18 +182,49 @@ async function main(): Promise<void> {
     };
     // The same tasks through the same instances without streams: what the streams add to
     // the instances' peak is theirs.
-    const [baseline, rssUnwatched] = await peakDuring(() => runTasks(n));
+    /** CPU seconds each side of the load has used so far. */
+    const cpuNow = () => ({
+      apis: apis.reduce((sum, a) => sum + cpuMs(a.process.pid), 0) / 1000,
+      temporal: stack.server ? cpuMs(stack.server.pid) / 1000 : NaN,
+      worker: cpuMs(worker.pid) / 1000,
+      load: (process.cpuUsage().user + process.cpuUsage().system) / 1e6,
+    });
+    const cpuSpent = async <T>(run: () => Promise<T>): Promise<[T, ReturnType<typeof cpuNow>]> => {
+      const before = cpuNow();
+      const result = await run();
+      const after = cpuNow();
+      return [
+        result,
+        {
+          apis: after.apis - before.apis,
+          temporal: after.temporal - before.temporal,
+          worker: after.worker - before.worker,
+          load: after.load - before.load,
+        },
+      ];
+    };
+    const [[baseline, rssUnwatched], cpuUnwatched] = await cpuSpent(() =>
+      peakDuring(() => runTasks(n)),
+    );
     const watchers: Watcher[] = [];
     const callsBefore = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
-    const [watched, rssWatched] = await peakDuring(() =>
-      runTasks(n, async (ids) => {
-        const runs = streamsFor(ids).map(({ url, key }) => {
-          const watcher = new Watcher(url, key, dispatcher);
-          watchers.push(watcher);
-          return watcher.run();
-        });
-        await Promise.all(runs);
-      }),
+    const [[watched, rssWatched], cpuWatched] = await cpuSpent(() =>
+      peakDuring(() =>
+        runTasks(n, async (ids) => {
+          const runs = streamsFor(ids).map(({ url, key }) => {
+            const watcher = new Watcher(url, key, dispatcher);
+            watchers.push(watcher);
+            return watcher.run();
+          });
+          await Promise.all(runs);
+        }),
+      ),
+    );
+    const cpu = (side: keyof typeof cpuWatched) =>
+      `${cpuUnwatched[side].toFixed(0)} → ${cpuWatched[side].toFixed(0)}`;
+    console.error(
+      `${name}: CPU seconds unwatched → watched: APIs ${cpu('apis')}, Temporal ${cpu('temporal')}, ` +
+        `worker ${cpu('worker')}, load generator ${cpu('load')}`,
     );
     const callsAfter = stack.metricsUrl ? await temporalRequests(stack.metricsUrl) : undefined;
     const apiCalls =

@@ -336,6 +336,46 @@ describe('TaskEventFeeds', () => {
     registry.onApplicationShutdown();
   });
 
+  it('with shared notices, gives periodic reads at most a quarter of the budget, and reads for notices at once', async () => {
+    const log = new ScriptedLog();
+    const reads: { taskId: string; at: number; noticed: boolean }[] = [];
+    // Thirty tasks whose every read finds a change no notice announced: each wants a read
+    // every 100 ms, 300 a second, against a budget of 40.
+    log.advance = (cursor: EventCursor, noticed = false) => {
+      reads.push({ taskId: cursor.taskId, at: Date.now(), noticed });
+      cursor.position++;
+      return Promise.resolve([event(cursor.taskId, cursor.position)]);
+    };
+    const changes = new TaskChanges();
+    const registry = feeds(log, 0, {
+      changes,
+      interval: 100,
+      rate: 40,
+      subscriber: new FakeSubscriber(),
+    });
+    const readers = Array.from({ length: 30 }, (_, i) =>
+      registry.follow(taskSnapshot({ taskId: `p${i}` }), 0).subscribe(),
+    );
+    // Past the reads each task gets as its notices begin to arrive.
+    await waitFor('periodic reads', () => reads.filter((r) => !r.noticed).length >= 5);
+    const from = Date.now();
+    await new Promise((r) => setTimeout(r, 1000));
+    const notice = Date.now();
+    changes.notify('p7');
+    await waitFor("the notice's read", () =>
+      reads.some((r) => r.noticed && r.taskId === 'p7' && r.at >= notice),
+    );
+    const periodic = reads.filter((r) => !r.noticed && r.at >= from && r.at < notice);
+    // A quarter of 40 a second: 10 in the second measured (one more for where it starts).
+    expect(periodic.length).toBeLessThanOrEqual(11);
+    // The notice's read came before the next two periodic reads.
+    const noticeRead = reads.findIndex((r) => r.noticed && r.taskId === 'p7' && r.at >= notice);
+    const periodicBefore = reads.slice(0, noticeRead).filter((r) => !r.noticed && r.at >= notice);
+    expect(periodicBefore.length).toBeLessThanOrEqual(1);
+    for (const reader of readers) reader.unsubscribe();
+    registry.onApplicationShutdown();
+  });
+
   it('with shared notices, reads a quiet task ever less often, and often again once a read finds what no notice announced', async () => {
     const log = new ScriptedLog();
     /** Times of the periodic reads (the notice reads when notices begin to arrive aside). */

@@ -97,6 +97,13 @@ const OPEN_CONCURRENCY = 32;
  * finds something brings it back.
  */
 const MAX_QUIET_FACTOR = 20;
+/**
+ * With change notices, periodic reads take at most this share of the read budget: streams
+ * opened together come due together, and a wave of thousands of safety-net reads would
+ * otherwise hold Temporal (and the reads in flight) while the reads notices ask for wait.
+ * Spread out this way, the wave does not come back.
+ */
+const SAFETY_NET_SHARE = 0.25;
 /** Backoff after a failed read: from this, doubling, with jitter... */
 const RETRY_MIN_MS = 250;
 /** ...up to this. A stream outlives a Temporal outage: it retries for as long as it is open. */
@@ -660,8 +667,11 @@ export class TaskEventFeeds implements OnApplicationShutdown {
    */
   private async runTailLoop(): Promise<void> {
     const spacing = 1000 / this.config.streams.tailReadsPerSecond;
+    /** When the next periodic read may start (with notices, see SAFETY_NET_SHARE). */
+    let periodicFrom = 0;
     while (!this.stopping.signal.aborted) {
       const now = Date.now();
+      const periodic = now >= periodicFrom;
       let next: ReadCandidate | undefined;
       let any = false;
       const consider = (candidate: ReadCandidate): void => {
@@ -673,7 +683,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
           any = true;
           // Reads a notice asked for go before the periodic ones, which may fall behind when
           // there are more tasks than the budget reads in a period.
-          consider({ feed, dueAt: feed.dueAt, live: false, urgent: feed.noticeFollowUps > 0 });
+          const urgent = feed.noticeFollowUps > 0;
+          if (urgent || periodic) consider({ feed, dueAt: feed.dueAt, live: false, urgent });
         }
         // A step being read now keeps the loop going: it is due again once the read is done.
         if (feed.followsStep) any = true;
@@ -686,7 +697,8 @@ export class TaskEventFeeds implements OnApplicationShutdown {
         await sleep(Math.min(Math.max(wait, spacing), 50));
         continue;
       }
-      const { feed, live } = next;
+      const { feed, live, urgent } = next;
+      if (!urgent && this.notices.shared) periodicFrom = now + spacing / SAFETY_NET_SHARE;
       this.tailReads++;
       if (live) {
         void feed.readLive().finally(() => this.tailReads--);

@@ -152,6 +152,7 @@ class TaskFeed {
   /** Stops the change notices of this task. */
   stopNotices?: () => void;
   private failures = 0;
+  private ended = false;
   private events: TaskEvent[] = [];
   /** Events with a greater seq are held. */
   private from = Number.POSITIVE_INFINITY;
@@ -182,8 +183,10 @@ class TaskFeed {
     private readonly onStepFollowed?: () => void,
   ) {}
 
+  /** The feed's last state was its end: closed, or failed for good. */
   get closed(): boolean {
-    return this.state.value.closed || this.state.value.failure !== undefined;
+    // A field, not the subject's value: the tail loop asks every feed many times a second.
+    return this.ended;
   }
 
   /**
@@ -303,12 +306,17 @@ class TaskFeed {
 
   private publish(): void {
     this.followStep();
-    this.state.next({
+    this.emit({
       events: this.events,
       closed: this.cursor?.closed ?? false,
       live: this.live,
       liveBase: this.liveBase,
     });
+  }
+
+  private emit(state: FeedState): void {
+    this.ended = state.closed || state.failure !== undefined;
+    this.state.next(state);
   }
 
   /** Whether a running step is followed for its text (its heartbeats are read now or later). */
@@ -458,7 +466,7 @@ class TaskFeed {
   /** A transient failure is retried later from the same place; a missing task ends the feed. */
   private failed(err: unknown, failures = this.failures++): void {
     if (err instanceof TaskNotFoundError) {
-      this.state.next({ ...this.state.value, failure: err });
+      this.emit({ ...this.state.value, failure: err });
       return;
     }
     if (failures === 0) {

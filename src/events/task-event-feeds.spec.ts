@@ -358,6 +358,7 @@ describe('TaskEventFeeds', () => {
     );
     // Past the reads each task gets as its notices begin to arrive.
     await waitFor('periodic reads', () => reads.filter((r) => !r.noticed).length >= 5);
+    // A rate is counted over a window of time: one second of reads.
     const from = Date.now();
     await new Promise((r) => setTimeout(r, 1000));
     const notice = Date.now();

@@ -107,7 +107,8 @@ describe('TypeScript client', () => {
     // The list reads Temporal's visibility store, which trails writes by a fraction of a second.
     const listed = await waitFor('the task in its session list', async () => {
       const page = await client.listTasks({ session_id: sessionId });
-      return page.total_count === 1 && page;
+      // Count and page are two queries, which may see the task a moment apart.
+      return page.total_count === 1 && page.tasks.length === 1 && page;
     });
     expect(listed).toEqual({
       tasks: [

@@ -290,10 +290,11 @@ describe('task events', () => {
 
       const list = (query: string, key: string = KEYS.acmeReader) =>
         api.request('GET', `/api/v1/tasks?session_id=${session}&${query}`, { key });
-      // Visibility is eventually consistent: wait until it has caught up.
+      // Visibility is eventually consistent: wait until it has caught up, in the count and in
+      // the page alike (two queries, which may see it a moment apart).
       const all = await waitFor('the list to show three completed tasks', async () => {
         const res = await list('status=completed');
-        return res.body.total_count === 3 ? res : undefined;
+        return res.body.total_count === 3 && res.body.tasks?.length === 3 ? res : undefined;
       });
       expect(all.status).toBe(200);
       expect(all.body.tasks.map((t: any) => t.task_id)).toEqual([...acme].reverse());
@@ -321,7 +322,7 @@ describe('task events', () => {
 
       const other = await waitFor('globex to see its task', async () => {
         const res = await list('', KEYS.globexWriter);
-        return res.body.total_count === 1 ? res : undefined;
+        return res.body.total_count === 1 && res.body.tasks?.length === 1 ? res : undefined;
       });
       expect(other.body.tasks.map((t: any) => t.task_id)).toEqual([globex]);
     });

@@ -31,6 +31,7 @@ describe('TaskNotices', () => {
     subscriber.emit('message', taskChangedChannel('b'), WRITTEN_NOTICE);
     // Anything else on the channel (a newer sender's kind) is a change.
     subscriber.emit('message', taskChangedChannel('a'), 'something new');
+    subscriber.emit('message', taskChangedChannel('b'), 'toString');
     expect(wakes).toEqual([
       'a written',
       'b written',
@@ -38,6 +39,7 @@ describe('TaskNotices', () => {
       'a streaming',
       'b written',
       'a changed',
+      'b changed',
     ]);
   });
 

@@ -11,10 +11,10 @@ import { STREAMING_NOTICE, WRITTEN_NOTICE, taskChangedChannel } from '../workflo
  */
 export type TaskNotice = 'changed' | 'written' | 'streaming';
 
-const NOTICES: Record<string, TaskNotice> = {
-  [STREAMING_NOTICE]: 'streaming',
-  [WRITTEN_NOTICE]: 'written',
-};
+const NOTICES = new Map<string, TaskNotice>([
+  [STREAMING_NOTICE, 'streaming'],
+  [WRITTEN_NOTICE, 'written'],
+]);
 
 /**
  * Change notices for the tasks this instance follows, through Redis when the deployment shares
@@ -40,7 +40,7 @@ export class TaskNotices implements OnApplicationShutdown {
     this.subscriber = redis.client?.duplicate();
     this.subscriber?.on('error', () => undefined);
     this.subscriber?.on('message', (channel: string, message: string) =>
-      this.listeners.get(channel)?.(NOTICES[message] ?? 'changed'),
+      this.listeners.get(channel)?.(NOTICES.get(message) ?? 'changed'),
     );
     let connected = false;
     this.subscriber?.on('ready', () => {

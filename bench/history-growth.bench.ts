@@ -59,28 +59,27 @@ async function main(): Promise<void> {
   const namespace = 'default';
   const pool = new Pool(api.url, { connections: CONCURRENT_TASKS });
   const floorPool = new Pool(floor.url, { connections: CONCURRENT_TASKS });
-  const headers = { 'x-api-key': api.key, 'content-type': 'application/json' };
-  const http = async (method: 'GET' | 'POST', path: string, expect: number, body?: unknown) => {
-    const res = await pool.request({
-      method,
-      path,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.body.text();
-    if (res.statusCode !== expect) throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
-    return text;
-  };
-
-  const viaFloor = async (method: 'GET' | 'POST', path: string) => {
-    const res = await floorPool.request({ method, path });
-    const text = await res.body.text();
-    if (res.statusCode >= 300)
-      throw new Error(`floor ${method} ${path}: ${res.statusCode} ${text}`);
-  };
+  /** Requests to one HTTP service; each must answer `expect`. */
+  const requester =
+    (target: Pool, headers: Record<string, string>) =>
+    async (method: 'GET' | 'POST', path: string, expect: number, body?: unknown) => {
+      const res = await target.request({
+        method,
+        path,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.body.text();
+      if (res.statusCode !== expect) {
+        throw new Error(`${method} ${path}: ${res.statusCode} ${text}`);
+      }
+      return text;
+    };
+  const http = requester(pool, { 'x-api-key': api.key, 'content-type': 'application/json' });
+  const viaFloor = requester(floorPool, {});
   const floorCycle = async (id: string) => {
-    await viaFloor('POST', `/tasks/${id}/pause`);
-    await viaFloor('POST', `/tasks/${id}/resume`);
+    await viaFloor('POST', `/tasks/${id}/pause`, 202);
+    await viaFloor('POST', `/tasks/${id}/resume`, 202);
   };
 
   /** A task that runs one very long step, so it stays open while its history grows. */
@@ -179,12 +178,12 @@ async function main(): Promise<void> {
       const floorTasks = tasks.slice(2 * TASKS_PER_SIZE);
       const lengths = await Promise.all(tasks.map(length));
       console.error(`histories of ${lengths.join(', ')} events`);
-      const row = (name: string, viaFloor = false): Row => {
+      const row = (name: string, withFloor = false): Row => {
         const r = {
           name,
           size: Math.round(lengths.reduce((a, b) => a + b) / lengths.length),
           api: [],
-          floor: viaFloor ? [] : undefined,
+          floor: withFloor ? [] : undefined,
           bare: [],
         };
         rows.push(r);
@@ -228,7 +227,7 @@ async function main(): Promise<void> {
           },
           async () => {
             cycle.floor!.push(await timed(() => floorCycle(floorId)));
-            status.floor!.push(await timed(() => viaFloor('GET', `/tasks/${floorId}`)));
+            status.floor!.push(await timed(() => viaFloor('GET', `/tasks/${floorId}`, 200)));
           },
         ];
         for (let turn = 0; turn < i % sides.length; turn++) sides.push(sides.shift()!);
@@ -309,7 +308,7 @@ async function main(): Promise<void> {
       'status',
       (id) => http('GET', `/api/v1/tasks/${id}`, 200),
       (id) => describe(id),
-      (id) => viaFloor('GET', `/tasks/${id}`),
+      (id) => viaFloor('GET', `/tasks/${id}`, 200),
     );
     console.log(
       '\n| concurrency 32 | history events (one task) | ops/s API / bare | ratio | ops/s HTTP floor (ratio to bare) |',

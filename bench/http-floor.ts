@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PAUSE_SIGNAL, RESUME_SIGNAL } from '../src/workflows/contract';
+import { BENCH_USER } from './stack';
 
 const ROUTE = /^\/tasks\/([^/]+)(?:\/(pause|resume))?$/;
 
@@ -39,7 +40,7 @@ async function serve(): Promise<void> {
     }
     await client.workflow.getHandle(id).signal(action === 'pause' ? PAUSE_SIGNAL : RESUME_SIGNAL, {
       reason: '',
-      requested_by: 'bench-user',
+      requested_by: BENCH_USER,
     });
     return answer(res, 202, { task_id: id });
   };

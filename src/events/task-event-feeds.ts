@@ -131,22 +131,23 @@ class TaskFeed {
   reading = false;
   /** Reads left to find what the last change notice announced. */
   noticeFollowUps = 0;
-  /** Hears what the first read after the last notice found (a worker's notice only). */
-  private noticeDelay?: NoticeDelay;
+  /** The last notice was a worker's: its first read tells NoticeDelay if it came late enough. */
+  private workerNotice = false;
   /** Notices so far: a read knows whether one came while it ran. */
   private notices = 0;
   /** Periodic reads in a row that found nothing new. */
   private quietReads = 0;
 
   /**
-   * A notice says the task changed: read it `delay` ms from now (or sooner, if due sooner), and
-   * again shortly while that finds nothing. `delay` tells whether the first read came late
-   * enough, when it is the delay of a worker's notice.
+   * A notice says the task changed: read it at once when what changed is written, a learned
+   * moment later when a worker is writing it (or sooner, if due sooner), and again shortly
+   * while that finds nothing.
    */
-  noticed(delay = 0, noticeDelay?: NoticeDelay): void {
+  noticed(notice: 'changed' | 'written'): void {
+    this.workerNotice = notice === 'changed';
+    const delay = this.workerNotice ? this.noticeDelay.current : 0;
     this.dueAt = Math.min(this.dueAt, Date.now() + delay);
     this.noticeFollowUps = NOTICE_FOLLOW_UPS;
-    this.noticeDelay = noticeDelay;
     this.notices++;
   }
   /** Stops the change notices of this task. */
@@ -176,6 +177,8 @@ class TaskFeed {
      * steps that stream say so (see LIVE_PATIENCE_MS).
      */
     private readonly notified: boolean,
+    /** When a worker's notices are read, shared by this instance's feeds. */
+    private readonly noticeDelay: NoticeDelay,
     /**
      * Called when a step starts being followed: its heartbeats are read on the feeds' loop.
      * Without it no step is followed (no live events).
@@ -248,7 +251,7 @@ class TaskFeed {
   async readTail(period: number): Promise<void> {
     if (!this.cursor || this.closed) return;
     const noticed = this.noticeFollowUps > 0;
-    const firstAfterNotice = this.noticeFollowUps === NOTICE_FOLLOW_UPS;
+    const learning = this.workerNotice && this.noticeFollowUps === NOTICE_FOLLOW_UPS;
     const notices = this.notices;
     // Not due again while this read runs, unless a notice comes meanwhile.
     this.dueAt = Number.POSITIVE_INFINITY;
@@ -262,10 +265,10 @@ class TaskFeed {
         // A notice came while this read ran: what it announces may be written only after the
         // read, so its own reads go on as it asked (what this one found or not says nothing).
       } else if (found) {
-        if (firstAfterNotice) this.noticeDelay?.firstRead(true);
+        if (learning) this.noticeDelay.firstRead(true);
         this.noticeFollowUps = 0;
       } else if (this.noticeFollowUps > 0) {
-        if (firstAfterNotice) this.noticeDelay?.firstRead(false);
+        if (learning) this.noticeDelay.firstRead(false);
         const followUp = Date.now() + 25 * 2 ** (NOTICE_FOLLOW_UPS - this.noticeFollowUps--);
         this.dueAt = Math.min(this.dueAt, followUp);
         // Every read the notice asked for came too early: the periodic reads start over from
@@ -583,8 +586,7 @@ export class TaskEventFeeds implements OnApplicationShutdown {
    */
   private wake(feed: TaskFeed, notice: 'changed' | 'written'): void {
     if (feed.mode !== 'tail' || feed.failing) return;
-    if (notice === 'written') feed.noticed();
-    else feed.noticed(this.noticeDelay.current, this.noticeDelay);
+    feed.noticed(notice);
   }
 
   /** How many tasks this process follows, and how many of them by long poll. */
@@ -601,7 +603,15 @@ export class TaskEventFeeds implements OnApplicationShutdown {
     let feed = this.feeds.get(task.taskId);
     if (!feed) {
       const live = this.options.live === false ? undefined : () => this.startTailLoop();
-      feed = new TaskFeed(task, this.log, this.openings, this.logger, this.notices.shared, live);
+      feed = new TaskFeed(
+        task,
+        this.log,
+        this.openings,
+        this.logger,
+        this.notices.shared,
+        this.noticeDelay,
+        live,
+      );
       this.feeds.set(task.taskId, feed);
     }
     return feed;
